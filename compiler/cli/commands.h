@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// hoodyc subcommands. Each returns the process exit code: 0 success, 1 policy
+// errors (or a denied request where the command reports decisions), 2 usage
+// or I/O errors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hoody::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitPolicy = 1;
+inline constexpr int kExitUsage = 2;
+
+struct PolicyInput {
+  std::vector<std::string> files;
+  std::optional<std::string> inventory;
+  bool json = false;
+  bool color = false;
+};
+
+int runCheck(const PolicyInput& input);
+int runCompile(const PolicyInput& input, const std::string& out_dir);
+int runTest(const PolicyInput& input);
+
+struct ExplainRequest {
+  std::string host;
+  std::string client;
+  std::string method = "GET";
+  std::string path = "/";
+  std::optional<std::string> basic;  ///< USER:PASSWORD
+  std::optional<std::string> bearer;
+  std::optional<std::string> jwt;
+  std::optional<std::string> sni;
+  std::optional<long long> now;  ///< Unix seconds; the clock when absent.
+};
+int runExplain(const PolicyInput& input, const ExplainRequest& request);
+
+int runUrls(const PolicyInput& input, const std::string& node, const std::string& domain);
+
+int runNewId(int count);
+int runHashPassword(bool from_stdin);
+int runHashToken(bool generate);
+
+}  // namespace hoody::cli

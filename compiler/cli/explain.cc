@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+// hoodyc explain and urls: one request's decision, and each container's URLs.
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "compiler/cli/commands.h"
+#include "compiler/cli/front.h"
+#include "runtime/abi/address.h"
+#include "runtime/auth/auth.h"
+#include "runtime/policy/interpreter.h"
+
+namespace hoody::cli {
+namespace {
+
+std::string hexId(const ir::Id96& id) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : id) {
+    s.push_back(kHex[b >> 4]);
+    s.push_back(kHex[b & 15]);
+  }
+  return s;
+}
+
+// Without an inventory the node and domain come from the host itself:
+// `<labels>.<node>.containers.<domain>`.
+void inferNodeAndDomain(const std::string& host, std::string& node, std::string& domain) {
+  std::string h = host;
+  for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t marker = h.find(".containers.");
+  if (marker == std::string::npos) return;
+  size_t node_start = h.rfind('.', marker - 1);
+  if (node_start == std::string::npos) return;
+  node = h.substr(node_start + 1, marker - node_start - 1);
+  domain = h.substr(marker + 12);
+  size_t colon = domain.find(':');
+  if (colon != std::string::npos) domain.resize(colon);
+  while (!domain.empty() && domain.back() == '.') domain.pop_back();
+}
+
+struct Explained {
+  int status = 0;
+  bool allowed = false;
+  std::string reason;
+  std::string realm, project, container, service, group;
+  std::string www_authenticate;
+};
+
+void printExplained(const Explained& e, const ExplainRequest& req, bool json) {
+  if (json) {
+    auto orNull = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+    nlohmann::json j = {
+        {"decision", e.allowed ? "allow" : "deny"},
+        {"status", e.status},
+        {"group", orNull(e.group)},
+        {"realm", orNull(e.realm)},
+        {"project", orNull(e.project)},
+        {"container", orNull(e.container)},
+        {"service", orNull(e.service)},
+        {"reason", e.reason},
+        {"host", req.host},
+        {"client", req.client},
+        {"method", req.method},
+        {"path", req.path},
+        {"www_authenticate", orNull(e.www_authenticate)},
+    };
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << (e.allowed ? "allow" : "deny") << " " << e.status << "\n";
+  if (!e.container.empty()) {
+    std::cout << "  container: " << e.realm << "/" << e.project << "/" << e.container
+              << "  service: " << e.service << "\n";
+  }
+  if (!e.group.empty()) std::cout << "  group: " << e.group << "\n";
+  if (!e.www_authenticate.empty()) std::cout << "  www-authenticate: " << e.www_authenticate << "\n";
+  std::cout << "  reason: " << e.reason << "\n";
+}
+
+}  // namespace
+
+int runExplain(const PolicyInput& input, const ExplainRequest& req) {
+  auto client = net::parseAddress(req.client);
+  if (!client) {
+    std::cerr << "hoodyc: error: --client: " << client.error().message << "\n";
+    return kExitUsage;
+  }
+  if (req.method.empty() || req.method.find_first_of(" \t\r\n") != std::string::npos) {
+    std::cerr << "hoodyc: error: --method: `" << req.method << "` is not an HTTP method token\n";
+    return kExitUsage;
+  }
+  if (req.path.empty() || req.path[0] != '/') {
+    std::cerr << "hoodyc: error: --path: `" << req.path << "` must start with `/`\n";
+    return kExitUsage;
+  }
+  FrontEnd front = runFront(input, false);
+  if (!front.ran) return kExitUsage;
+  if (!front.out.ok) {
+    std::cerr << driver::renderDiagnostics(front.out, input.color);
+    return kExitPolicy;
+  }
+  auto policy = std::make_shared<ir::Policy>(front.out.policy);
+  std::string node = policy->node, domain = policy->domain;
+  if (node.empty()) inferNodeAndDomain(req.host, node, domain);
+
+  Explained e;
+  policy::ParsedHost host = policy::parseHost(req.host, node, domain);
+  if (host.status == policy::HostStatus::Malformed) {
+    e.status = 400;
+    e.reason = "`" + req.host + "` is not a valid host name";
+    printExplained(e, req, input.json);
+    return kExitPolicy;
+  }
+  if (req.sni) {
+    policy::ParsedHost sni = policy::parseHost(*req.sni, node, domain);
+    bool same = sni.status == policy::HostStatus::Ok && host.status == policy::HostStatus::Ok
+                    ? sni.key.container == host.key.container && sni.key.project == host.key.project
+                    : sni.canonical == host.canonical && sni.status == host.status;
+    if (!same) {
+      e.status = 421;
+      e.reason = "TLS server name `" + *req.sni + "` names a different container than the host";
+      printExplained(e, req, input.json);
+      return kExitPolicy;
+    }
+  }
+  if (host.status != policy::HostStatus::Ok) {
+    e.status = 404;
+    e.reason = "`" + host.canonical + "` is not a container host of node `" + node + "`";
+    printExplained(e, req, input.json);
+    return kExitPolicy;
+  }
+
+  policy::Credentials creds;
+  if (req.basic) {
+    size_t colon = req.basic->find(':');
+    if (colon == std::string::npos) {
+      std::cerr << "hoodyc: error: --basic: expected USER:PASSWORD\n";
+      return kExitUsage;
+    }
+    creds.kind = policy::Credentials::Kind::Basic;
+    creds.user = req.basic->substr(0, colon);
+    creds.password = req.basic->substr(colon + 1);
+  } else if (req.bearer || req.jwt) {
+    creds = policy::parseAuthorization("Bearer " + (req.bearer ? *req.bearer : *req.jwt));
+  }
+  policy::Interpreter interp(policy);
+  policy::RequestFacts f;
+  f.host = host.key;
+  f.client = *client;
+  f.method = ir::methodFromToken(req.method);
+  f.path = req.path;
+  f.credentials = &creds;
+  f.now = req.now.value_or(std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+  auth::CachingVerifier verifier;
+  policy::Decision d = interp.decide(f, verifier);
+
+  e.status = policy::statusOf(d.outcome);
+  e.allowed = d.outcome == policy::Outcome::Allow;
+  e.reason = d.reason;
+  e.service = std::string(ir::serviceName(host.key.service));
+  if (d.realm >= 0) {
+    const ir::Realm& realm = policy->realms[d.realm];
+    const ir::Container& c = realm.containers[d.container];
+    e.realm = realm.name;
+    e.project = c.project;
+    e.container = c.name;
+    if (e.allowed) e.group = d.group < 0 ? "default" : realm.blocks[c.block].groups[d.group].name;
+    if (d.challenges & policy::kChallengeBasic) {
+      e.www_authenticate = "Basic realm=\"" + realm.name + "\", charset=\"UTF-8\"";
+    }
+    if (d.challenges & policy::kChallengeBearer) {
+      if (!e.www_authenticate.empty()) e.www_authenticate += ", ";
+      e.www_authenticate += "Bearer realm=\"" + realm.name + "\"";
+    }
+  }
+  printExplained(e, req, input.json);
+  return e.allowed ? kExitOk : kExitPolicy;
+}
+
+int runUrls(const PolicyInput& input, const std::string& node_flag, const std::string& domain_flag) {
+  FrontEnd front = runFront(input, false);
+  if (!front.ran) return kExitUsage;
+  if (!front.out.ok) {
+    std::cerr << driver::renderDiagnostics(front.out, input.color);
+    return kExitPolicy;
+  }
+  const ir::Policy& policy = front.out.policy;
+  std::string node = node_flag.empty() ? policy.node : node_flag;
+  std::string domain = domain_flag.empty() ? policy.domain : domain_flag;
+  const char* env_node = std::getenv("HOODY_NODE");
+  const char* env_domain = std::getenv("HOODY_DOMAIN");
+  if (node.empty() && env_node) node = env_node;
+  if (domain.empty() && env_domain) domain = env_domain;
+  if (node.empty() || domain.empty()) {
+    std::cerr << "hoodyc: warning: node or domain unknown, printed as `{node}` and `{domain}`; "
+                 "pass --inventory FILE, or --node and --domain\n";
+    if (node.empty()) node = "{node}";
+    if (domain.empty()) domain = "{domain}";
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& realm : policy.realms) {
+    for (const auto& c : realm.containers) {
+      // With an inventory, the services it deploys; without, every service
+      // the container's permissions could let anyone reach.
+      std::vector<std::pair<ir::Service, uint32_t>> services;
+      if (!c.upstream.ports.empty()) {
+        for (const auto& p : c.upstream.ports) services.emplace_back(p.service, p.instance);
+      } else {
+        const ir::PermissionBlock& block = realm.blocks[c.block];
+        ir::ServiceSet set = block.default_allow;
+        for (const auto& g : block.groups) {
+          for (const auto& grant : g.grants) set |= grant.services;
+        }
+        for (int s = 0; s < ir::kServiceCount; ++s) {
+          if (set & (1u << s)) services.emplace_back(static_cast<ir::Service>(s), 1);
+        }
+      }
+      for (const auto& [service, instance] : services) {
+        std::string url = "https://" + hexId(c.id) + "-" + hexId(c.project_id) + "-" +
+                          std::string(ir::serviceName(service)) + "-" + std::to_string(instance) +
+                          "." + node + ".containers." + domain + "/";
+        rows.push_back({{"realm", realm.name}, {"project", c.project}, {"container", c.name},
+                        {"service", ir::serviceName(service)}, {"url", url}});
+      }
+    }
+  }
+  if (input.json) {
+    std::cout << rows.dump(2) << "\n";
+  } else {
+    for (const auto& row : rows) {
+      std::cout << row["realm"].get<std::string>() << "/" << row["project"].get<std::string>()
+                << "/" << row["container"].get<std::string>() << " "
+                << row["service"].get<std::string>() << "  " << row["url"].get<std::string>()
+                << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace hoody::cli

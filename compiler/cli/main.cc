@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+// hoodyc: the Hoody policy compiler's command line.
+#include <unistd.h>
+
+#include <llvm/Config/llvm-config.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "compiler/cli/commands.h"
+
+using namespace hoody::cli;
+
+namespace {
+
+void addPolicyOptions(CLI::App* cmd, PolicyInput& input, bool inventory_required) {
+  cmd->add_option("policies", input.files, "Policy files (one or more realms each)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  auto* inv = cmd->add_option("--inventory", input.inventory,
+                              "Inventory JSON: node, domain, upstream address and service ports "
+                              "of each container");
+  if (inventory_required) inv->required();
+  inv->check(CLI::ExistingFile);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hoodyc: compile and check Hoody access policies"};
+  app.require_subcommand(1);
+  // The JIT back end targets the host the compiler runs on.
+  app.set_version_flag("--version", [] {
+    return std::string("hoodyc 0.1.0 (LLVM ") + LLVM_VERSION_STRING + ", host " +
+           llvm::sys::getProcessTriple() + ")";
+  });
+
+  PolicyInput input;
+  input.color = ::isatty(STDERR_FILENO) != 0;
+
+  auto* check = app.add_subcommand("check", "Parse and check policies; print diagnostics");
+  addPolicyOptions(check, input, false);
+  check->add_flag("--json", input.json, "Print diagnostics as JSON on stdout");
+
+  std::string out_dir;
+  auto* compile = app.add_subcommand("compile", "Check policies and write a bundle");
+  addPolicyOptions(compile, input, true);
+  compile->add_option("-o,--output", out_dir, "Bundle directory to write")->required();
+
+  auto* test = app.add_subcommand("test", "Run the policies' `test` blocks");
+  addPolicyOptions(test, input, false);
+  test->add_flag("--json", input.json, "Print results as JSON");
+
+  ExplainRequest req;
+  long long now = 0;
+  auto* explain = app.add_subcommand(
+      "explain", "Decide one request and explain why; exits 1 when the request is denied");
+  addPolicyOptions(explain, input, false);
+  explain->add_option("--host", req.host, "Host name of the request")->required();
+  explain->add_option("--client", req.client, "Client IP address")->required();
+  explain->add_option("--method", req.method, "HTTP method (default GET)");
+  explain->add_option("--path", req.path, "Request path (default /)");
+  auto* basic = explain->add_option("--basic", req.basic, "HTTP Basic credentials USER:PASSWORD");
+  auto* bearer = explain->add_option("--bearer", req.bearer, "Bearer token");
+  auto* jwt = explain->add_option("--jwt", req.jwt, "JWT sent as a Bearer token");
+  basic->excludes(bearer)->excludes(jwt);
+  bearer->excludes(jwt);
+  explain->add_option("--sni", req.sni, "TLS server name, when it differs from the host");
+  auto* now_opt = explain->add_option("--now", now, "Clock for JWT checks, Unix seconds");
+  explain->add_flag("--json", input.json, "Print one JSON object");
+
+  std::string node, domain;
+  auto* urls = app.add_subcommand("urls", "Print each container's service URLs");
+  addPolicyOptions(urls, input, false);
+  urls->add_option("--node", node, "Node name when no inventory is given (or HOODY_NODE)");
+  urls->add_option("--domain", domain, "Domain when no inventory is given (or HOODY_DOMAIN)");
+  urls->add_flag("--json", input.json, "Print a JSON array");
+
+  int id_count = 1;
+  auto* new_id = app.add_subcommand("new-id", "Draw container or project IDs from the OS CSPRNG");
+  new_id->add_option("-n,--count", id_count, "How many IDs to print")->check(CLI::Range(1, 10000));
+
+  bool password_stdin = false;
+  auto* hash_password = app.add_subcommand(
+      "hash-password", "Hash a password for a `password` group (argon2id)");
+  hash_password->add_flag("--stdin", password_stdin,
+                          "Read the password from the first line of stdin without a prompt");
+
+  bool generate = false;
+  auto* hash_token = app.add_subcommand(
+      "hash-token", "Print the sha256 digest of a bearer token read from stdin");
+  hash_token->add_flag("--generate", generate, "Generate a random token and print it too");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (check->parsed()) return runCheck(input);
+  if (compile->parsed()) return runCompile(input, out_dir);
+  if (test->parsed()) return runTest(input);
+  if (explain->parsed()) {
+    if (now_opt->count() > 0) req.now = now;
+    return runExplain(input, req);
+  }
+  if (urls->parsed()) return runUrls(input, node, domain);
+  if (new_id->parsed()) return runNewId(id_count);
+  if (hash_password->parsed()) return runHashPassword(password_stdin);
+  if (hash_token->parsed()) return runHashToken(generate);
+  return kExitUsage;
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// hoodyc check, compile and test.
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "compiler/cli/commands.h"
+#include "compiler/cli/front.h"
+#include "runtime/abi/address.h"
+#include "runtime/abi/bundle.h"
+#include "runtime/policy/interpreter.h"
+
+namespace hoody::cli {
+namespace {
+
+// Accepts the credentials of exactly one named group, so a `test` block can
+// say "presenting monitoring" without the policy holding a secret.
+class PresentedGroupVerifier : public policy::Verifier {
+ public:
+  explicit PresentedGroupVerifier(std::string group) : group_(std::move(group)) {}
+  bool verifyPassword(const ir::Group& g, std::string_view, std::string_view) override {
+    return g.name == group_;
+  }
+  bool verifyBearer(const ir::Group& g, std::string_view) override { return g.name == group_; }
+  bool verifyJwt(const ir::Group& g, const ir::Realm&, std::string_view, int64_t) override {
+    return g.name == group_;
+  }
+
+ private:
+  std::string group_;
+};
+
+// The credential a test presents: Basic for password groups, Bearer for the
+// others. Its content is irrelevant to PresentedGroupVerifier.
+policy::Credentials presentedCredentials(const ir::Policy& policy, const std::string& group) {
+  policy::Credentials c;
+  if (group.empty()) return c;
+  c.kind = policy::Credentials::Kind::Bearer;
+  c.token = "presented";
+  for (const auto& realm : policy.realms) {
+    for (const auto& block : realm.blocks) {
+      for (const auto& g : block.groups) {
+        if (g.name == group && g.credential == ir::CredentialKind::Password) {
+          c.kind = policy::Credentials::Kind::Basic;
+          c.user = g.passwords.empty() ? "user" : g.passwords.front().user;
+          c.password = "presented";
+        }
+      }
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+int runCheck(const PolicyInput& input) {
+  FrontEnd front = runFront(input, false);
+  if (!front.ran) return kExitUsage;
+  if (input.json) {
+    std::cout << driver::renderDiagnosticsJson(front.out) << "\n";
+  } else {
+    std::cerr << driver::renderDiagnostics(front.out, input.color);
+  }
+  return front.out.ok ? kExitOk : kExitPolicy;
+}
+
+int runCompile(const PolicyInput& input, const std::string& out_dir) {
+  auto started = std::chrono::steady_clock::now();
+  FrontEnd front = runFront(input, true);
+  if (!front.ran) return kExitUsage;
+  std::cerr << driver::renderDiagnostics(front.out, input.color);
+  if (!front.out.ok) {
+    return kExitPolicy;
+  }
+  bundle::BundleInfo info;
+  info.sources = input.files;
+  info.inventory = input.inventory.value_or("");
+  auto written = bundle::writeBundle(out_dir, front.out.policy, info);
+  if (!written) {
+    std::cerr << "hoodyc: error: " << written.error().message << "\n";
+    return kExitUsage;
+  }
+  size_t containers = 0;
+  for (const auto& realm : front.out.policy.realms) containers += realm.containers.size();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started)
+                .count();
+  std::cerr << "hoodyc: wrote bundle " << out_dir << " (" << front.out.policy.realms.size()
+            << " realm(s), " << containers << " container(s), " << front.out.warning_count
+            << " warning(s)) in " << ms << " ms\n";
+  return kExitOk;
+}
+
+int runTest(const PolicyInput& input) {
+  FrontEnd front = runFront(input, false);
+  if (!front.ran) return kExitUsage;
+  std::cerr << driver::renderDiagnostics(front.out, input.color);
+  if (!front.out.ok) {
+    return kExitPolicy;
+  }
+  auto policy = std::make_shared<ir::Policy>(front.out.policy);
+  policy::Interpreter interp(policy);
+  int passed = 0, failed = 0;
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& t : front.out.tests) {
+    std::string failure;
+    auto client = net::parseAddress(t.client);
+    if (!client) {
+      failure = client.error().message;
+    } else {
+      policy::Credentials creds = presentedCredentials(*policy, t.presenting_group);
+      policy::RequestFacts f;
+      f.host = {t.container_id, t.project_id, t.service, t.instance};
+      f.client = *client;
+      f.method = ir::methodFromToken(t.method);
+      f.path = t.path;
+      f.credentials = &creds;
+      f.now = std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+      PresentedGroupVerifier verifier(t.presenting_group);
+      policy::Decision d = interp.decide(f, verifier);
+      int status = policy::statusOf(d.outcome);
+      std::string group;
+      if (d.outcome == policy::Outcome::Allow) {
+        const ir::Realm& realm = policy->realms[d.realm];
+        const auto& block = realm.blocks[realm.containers[d.container].block];
+        group = d.group < 0 ? "default" : block.groups[d.group].name;
+      }
+      if (status != t.expect_status) {
+        failure = "expected " + std::to_string(t.expect_status) + ", got " +
+                  std::to_string(status) + ": " + d.reason;
+      } else if (!t.expect_group.empty() && group != t.expect_group) {
+        failure = "expected group `" + t.expect_group + "`, got `" + group + "`";
+      }
+    }
+    bool ok = failure.empty();
+    ok ? ++passed : ++failed;
+    std::string where = t.file + ":" + std::to_string(t.line);
+    if (input.json) {
+      results.push_back({{"test", t.test_name}, {"location", where}, {"passed", ok},
+                         {"failure", failure}});
+    } else if (!ok) {
+      std::cout << "FAIL " << where << ": " << t.test_name << ": " << failure << "\n";
+    } else {
+      std::cout << "ok   " << where << ": " << t.test_name << "\n";
+    }
+  }
+  if (input.json) {
+    std::cout << nlohmann::json{{"passed", passed}, {"failed", failed}, {"results", results}}.dump(2)
+              << "\n";
+  } else {
+    std::cout << passed << " passed, " << failed << " failed\n";
+  }
+  return failed == 0 ? kExitOk : kExitPolicy;
+}
+
+}  // namespace hoody::cli

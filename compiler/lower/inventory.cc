@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: Apache-2.0
+// Inventory parsing and joining.
+#include "compiler/lower/inventory.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
+
+#include "compiler/sema/values.h"
+#include "runtime/abi/address.h"
+
+namespace hoody::lower {
+namespace {
+
+using nlohmann::json;
+
+// Maps byte offsets of the inventory text to spans. nlohmann::json keeps no
+// positions for values, so keys are found again in the text: each search
+// starts at the parent key, which is exact for the files the platform writes
+// (no duplicate keys, no escapes inside keys).
+class Locator {
+ public:
+  Locator(const std::string& path, std::string_view text) : path_(path), text_(text) {}
+
+  /// Offset of `"key"` followed by `:` at or after `from`; `from` when the
+  /// key is not found.
+  size_t findKey(std::string_view key, size_t from) const {
+    return findKeyExact(key, from).value_or(from);
+  }
+
+  std::optional<size_t> findKeyExact(std::string_view key, size_t from) const {
+    std::string quoted = "\"" + std::string(key) + "\"";
+    size_t at = from;
+    while ((at = text_.find(quoted, at)) != std::string_view::npos) {
+      size_t after = at + quoted.size();
+      while (after < text_.size() && std::isspace(static_cast<unsigned char>(text_[after]))) ++after;
+      if (after < text_.size() && text_[after] == ':') return at;
+      at += quoted.size();
+    }
+    return std::nullopt;
+  }
+
+  diag::Span span(size_t offset, size_t length) const {
+    diag::Span s;
+    s.file = path_;
+    s.line = 1;
+    s.column = 1;
+    for (size_t i = 0; i < offset && i < text_.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(text_[i]);
+      if (c == '\n') {
+        ++s.line;
+        s.column = 1;
+      } else if ((c & 0xc0) != 0x80) {
+        ++s.column;
+      }
+    }
+    s.end_line = s.line;
+    s.end_column = s.column + static_cast<int>(std::max<size_t>(length, 1));
+    return s;
+  }
+
+  /// Returns the span of `"key"`, or of the byte at `from` when the key is
+  /// not found.
+  diag::Span keySpan(std::string_view key, size_t from) const {
+    auto at = findKeyExact(key, from);
+    return at ? span(*at, key.size() + 2) : span(from, 1);
+  }
+
+ private:
+  const std::string& path_;
+  std::string_view text_;
+};
+
+bool isHostLabel(std::string_view name) {
+  if (name.empty() || name.size() > 63 || name.front() == '-' || name.back() == '-') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+bool isDomainName(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  while (true) {
+    size_t dot = name.find('.');
+    if (!isHostLabel(name.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    name.remove_prefix(dot + 1);
+  }
+}
+
+std::optional<uint16_t> portOf(const json& value) {
+  if (!value.is_number_integer()) return std::nullopt;
+  auto n = value.get<int64_t>();
+  if (n < 1 || n > 65535) return std::nullopt;
+  return static_cast<uint16_t>(n);
+}
+
+class Parser {
+ public:
+  Parser(const std::string& path, std::string_view text, diag::DiagnosticSink& sink)
+      : locator_(path, text), sink_(sink) {
+    inventory_.path = path;
+  }
+
+  std::optional<Inventory> parse(const json& doc) {
+    if (!doc.is_object()) {
+      sink_.error("invalid-inventory", locator_.span(0, 1), "the inventory is not a JSON object",
+                  "write `{ \"node\": ..., \"domain\": ..., \"containers\": { ... } }`");
+      return std::nullopt;
+    }
+    inventory_.node = nameField(doc, "node", false);
+    inventory_.domain = nameField(doc, "domain", true);
+    for (const auto& [key, value] : doc.items()) {
+      if (key != "node" && key != "domain" && key != "containers") {
+        sink_.warning("invalid-inventory", locator_.keySpan(key, 0),
+                      fmt::format("unknown inventory key {} is ignored", diag::quote(key)),
+                      "the inventory has `node`, `domain` and `containers`");
+      }
+    }
+    auto containers = doc.find("containers");
+    if (containers == doc.end() || !containers->is_object()) {
+      sink_.error("invalid-inventory", locator_.span(0, 1),
+                  "the inventory has no `containers` object",
+                  "add `\"containers\": { \"<container-id>\": { ... } }`");
+      return std::nullopt;
+    }
+    size_t base = locator_.findKey("containers", 0);
+    for (const auto& [id, entry] : containers->items()) container(id, entry, base);
+    return std::move(inventory_);
+  }
+
+ private:
+  std::string nameField(const json& doc, std::string_view key, bool domain) {
+    auto it = doc.find(key);
+    if (it == doc.end() || !it->is_string()) {
+      sink_.error("invalid-inventory", locator_.span(0, 1),
+                  fmt::format("the inventory has no `{}` string", key),
+                  domain ? "add `\"domain\": \"example.net\"`" : "add `\"node\": \"node-us\"`");
+      return {};
+    }
+    std::string value = it->get<std::string>();
+    bool ok = domain ? isDomainName(value) : isHostLabel(value);
+    if (!ok) {
+      sink_.error("invalid-inventory", locator_.keySpan(key, 0),
+                  fmt::format("`{}` value {} is not a valid {}", key, diag::quote(value),
+                              domain ? "domain name" : "host name label"),
+                  "use lowercase letters, digits and `-`" +
+                      std::string(domain ? ", with labels separated by dots" : ""));
+      return {};
+    }
+    return value;
+  }
+
+  void container(const std::string& id_text, const json& entry, size_t base) {
+    size_t at = locator_.findKey(id_text, base);
+    diag::Span span = locator_.keySpan(id_text, base);
+    auto id = sema::parseId(id_text);
+    if (!id) {
+      sink_.error("invalid-id", span,
+                  fmt::format("inventory key {} is not a container ID", diag::quote(id_text)),
+                  "container IDs are 24 lowercase hex digits");
+      return;
+    }
+    if (!entry.is_object()) {
+      sink_.error("invalid-inventory", span,
+                  fmt::format("the entry of container {} is not an object", diag::quote(id_text)),
+                  "write `{ \"upstream\": \"127.0.0.1\", \"services\": { ... } }`");
+      return;
+    }
+
+    InventoryContainer c;
+    c.id = *id;
+    c.span = span;
+    auto address = upstreamAddress(id_text, entry, span, at);
+    if (!address) return;
+    c.upstream.address = *address;
+
+    auto services = entry.find("services");
+    if (services != entry.end() && !services->is_object()) {
+      sink_.error("invalid-inventory", locator_.keySpan("services", at),
+                  fmt::format("`services` of container {} is not an object", diag::quote(id_text)),
+                  "map service names to ports, e.g. `{ \"http\": 18080 }`");
+      return;
+    }
+    if (services != entry.end()) {
+      size_t services_at = locator_.findKey("services", at);
+      for (const auto& [name, value] : services->items()) service(c, name, value, services_at);
+    }
+    std::sort(c.upstream.ports.begin(), c.upstream.ports.end(),
+              [](const ir::ServicePort& a, const ir::ServicePort& b) {
+                return std::tie(a.service, a.instance) < std::tie(b.service, b.instance);
+              });
+    inventory_.containers.push_back(std::move(c));
+  }
+
+  // Returns the container's upstream IP literal in canonical form.
+  std::optional<std::string> upstreamAddress(const std::string& id_text, const json& entry,
+                                             const diag::Span& span, size_t at) {
+    auto upstream = entry.find("upstream");
+    if (upstream == entry.end() || !upstream->is_string()) {
+      sink_.error("invalid-inventory", span,
+                  fmt::format("container {} has no `upstream` address", diag::quote(id_text)),
+                  "add `\"upstream\": \"127.0.0.1\"`");
+      return std::nullopt;
+    }
+    std::string text = upstream->get<std::string>();
+    auto address = net::parseAddress(text);
+    if (!address) {
+      sink_.error("invalid-address", locator_.keySpan("upstream", at),
+                  fmt::format("upstream {} of container {} is not an IP address",
+                              diag::quote(text), diag::quote(id_text)),
+                  "write an IP literal such as `127.0.0.1` or `::1`; host names are not "
+                  "resolved");
+      return std::nullopt;
+    }
+    return net::formatAddress(*address);
+  }
+
+  void service(InventoryContainer& c, const std::string& name, const json& value, size_t base) {
+    diag::Span span = locator_.keySpan(name, base);
+    auto s = ir::serviceFromName(name);
+    if (!s) {
+      std::string help = sema::didYouMean(name, sema::serviceNames());
+      if (!help.empty()) help += " ";
+      help += "services are named as in host names, e.g. `http`, `terminal`";
+      sink_.error("unknown-service", span,
+                  fmt::format("inventory service {} is not a service", diag::quote(name)), help);
+      return;
+    }
+    if (value.is_object()) {
+      for (const auto& [instance_text, port_value] : value.items()) {
+        auto instance = sema::parsePort(instance_text);  // Decimal 1..65535, no leading zeros.
+        if (!instance) {
+          sink_.error("invalid-inventory", locator_.keySpan(instance_text, base),
+                      fmt::format("instance {} of service `{}` is not a number from 1",
+                                  diag::quote(instance_text), name),
+                      "number instances `1`, `2`, ...");
+          continue;
+        }
+        addPort(c, *s, *instance, port_value, locator_.keySpan(instance_text, base));
+      }
+      return;
+    }
+    addPort(c, *s, 1, value, span);
+  }
+
+  void addPort(InventoryContainer& c, ir::Service service, uint32_t instance, const json& value,
+               const diag::Span& span) {
+    auto port = portOf(value);
+    if (!port) {
+      sink_.error("invalid-port", span,
+                  fmt::format("port {} of service `{}` instance {} is not a port number",
+                              diag::quote(value.dump()), ir::serviceName(service), instance),
+                  "write an integer 1..65535");
+      return;
+    }
+    c.upstream.ports.push_back({service, instance, *port});
+  }
+
+  Locator locator_;
+  diag::DiagnosticSink& sink_;
+  Inventory inventory_;
+};
+
+// Returns the offset where the JSON token ending at `last` starts: the
+// opening quote of a string, or the first character of a literal.
+size_t tokenStart(std::string_view text, size_t last) {
+  if (last >= text.size()) return last;
+  auto isLiteral = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+';
+  };
+  if (text[last] == '"') {
+    size_t i = last;
+    while (i > 0) {
+      --i;
+      if (text[i] == '"' && (i == 0 || text[i - 1] != '\\')) return i;
+    }
+    return last;
+  }
+  size_t i = last;
+  while (i > 0 && isLiteral(text[i]) && isLiteral(text[i - 1])) --i;
+  return i;
+}
+
+}  // namespace
+
+std::optional<Inventory> parseInventory(const std::string& path, std::string_view text,
+                                        diag::DiagnosticSink& sink) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.byte counts the bytes read when the error was found, so it points
+    // at the last byte of the offending token. The span starts at its first.
+    size_t last = std::min(e.byte > 0 ? e.byte - 1 : 0, text.empty() ? 0 : text.size() - 1);
+    size_t offset = tokenStart(text, last);
+    std::string detail = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] parse error at line
+    // 1, column 2: " prefix, because the span carries the location.
+    if (size_t colon = detail.find(": "); colon != std::string::npos) {
+      detail = detail.substr(colon + 2);
+    }
+    sink.error("invalid-inventory", Locator(path, text).span(offset, last - offset + 1),
+               "the inventory is not valid JSON: " + detail, "fix the JSON syntax at this position");
+    return std::nullopt;
+  }
+  return Parser(path, text, sink).parse(doc);
+}
+
+void joinInventory(const Inventory& inventory, ir::Policy& policy,
+                   const std::map<ir::Id96, diag::Span>& declarations, bool require,
+                   diag::DiagnosticSink& sink) {
+  policy.node = inventory.node;
+  policy.domain = inventory.domain;
+  std::map<ir::Id96, const InventoryContainer*> by_id;
+  for (const InventoryContainer& c : inventory.containers) by_id.emplace(c.id, &c);
+
+  std::set<ir::Id96> used;
+  for (ir::Realm& realm : policy.realms) {
+    for (ir::Container& container : realm.containers) {
+      auto it = by_id.find(container.id);
+      if (it != by_id.end()) {
+        container.upstream = it->second->upstream;
+        used.insert(container.id);
+        continue;
+      }
+      if (!require) continue;
+      auto decl = declarations.find(container.id);
+      diag::Span at = decl != declarations.end() ? decl->second : diag::Span{inventory.path};
+      sink.error("missing-inventory-entry", at,
+                 fmt::format("container `{}` is not in the inventory {}", container.name,
+                             diag::quote(inventory.path)),
+                 fmt::format("add `\"{}\": {{ \"upstream\": ..., \"services\": {{ ... }} }}` to "
+                             "the inventory, or remove the container",
+                             sema::formatId(container.id)));
+    }
+  }
+  for (const InventoryContainer& c : inventory.containers) {
+    if (used.count(c.id) > 0) continue;
+    sink.warning("unknown-container", c.span,
+                 fmt::format("inventory lists container ID `{}`, which no policy declares",
+                             sema::formatId(c.id)),
+                 "remove the entry, or declare the container in a policy");
+  }
+}
+
+}  // namespace hoody::lower

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// The inventory: where containers run, written by the platform as JSON and
+// joined with the policy at compile time.
+//
+//     { "node": "node-us", "domain": "example.net",
+//       "containers": { "<container-id>": { "upstream": "127.0.0.1",
+//         "services": { "http": 18080, "files": { "1": 18082, "2": 18083 } } } } }
+//
+// A service maps to a port (instance 1) or to an object from instance
+// numbers to ports. Problems are diagnostics located in the inventory file.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/diag/diagnostic.h"
+#include "runtime/abi/decision_ir.h"
+
+namespace hoody::lower {
+
+struct InventoryContainer {
+  ir::Id96 id{};
+  ir::Upstream upstream;  ///< Ports sorted by service, then instance.
+  diag::Span span;        ///< The container's key in the inventory file.
+};
+
+struct Inventory {
+  std::string path;
+  std::string node;
+  std::string domain;
+  std::vector<InventoryContainer> containers;
+};
+
+/// Parses and validates an inventory. Reports `invalid-inventory` (JSON
+/// syntax, shape, node and domain names), `invalid-id`, `unknown-service`,
+/// `invalid-port` and `invalid-address`. Returns nullopt when the file is
+/// not usable at all (bad JSON or wrong top-level shape); otherwise returns
+/// the entries that are valid.
+std::optional<Inventory> parseInventory(const std::string& path, std::string_view text,
+                                        diag::DiagnosticSink& sink);
+
+/// Joins `inventory` into `policy`: sets node and domain and each
+/// container's upstream. Inventory IDs that no policy container has get an
+/// `unknown-container` warning. When `require` is set, every policy
+/// container must be in the inventory (`missing-inventory-entry`, reported
+/// at the declaration in `declarations`).
+void joinInventory(const Inventory& inventory, ir::Policy& policy,
+                   const std::map<ir::Id96, diag::Span>& declarations, bool require,
+                   diag::DiagnosticSink& sink);
+
+}  // namespace hoody::lower

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// Security profiles: custom profile settings, and the rules each level adds.
+//
+// - open: no extra rules.
+// - team (also the default when a project names no profile): a default that
+//   allows an operator surface, or a group without conditions granting one,
+//   is a warning.
+// - production: both of those are errors, and a group that grants an
+//   operator surface without an `ip` condition is a warning, because a
+//   stolen credential then works from anywhere.
+// A project without a permissions block gets a note when some of its
+// containers inherit from it, because those containers deny everything.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "compiler/sema/checker.h"
+#include "compiler/sema/values.h"
+
+namespace hoody::sema {
+namespace {
+
+constexpr ir::ServiceSet kOperatorSurfaces = ir::kAllServices & ~ir::kPublicServices;
+
+void checkCustomProfile(Context& ctx, const RealmScope& realm, const ast::Profile& profile) {
+  static const std::vector<std::string> kEncryption = {"required", "optional"};
+  static const std::vector<std::string> kSnapshots = {"none", "hourly", "daily", "weekly"};
+  auto checkValue = [&](const std::optional<ast::Word>& value, std::string_view setting,
+                        const std::vector<std::string>& allowed) {
+    if (!value || std::find(allowed.begin(), allowed.end(), value->text) != allowed.end()) return;
+    ctx.sink.error("invalid-profile-setting", value->span,
+                   fmt::format("{} is not a value of `{}`", diag::quote(value->text), setting),
+                   "use " + listNames(allowed));
+  };
+  checkValue(profile.disk_encryption, "disk_encryption", kEncryption);
+  checkValue(profile.snapshots, "snapshots", kSnapshots);
+
+  // Follow the base chain; a profile that reaches itself again is a cycle.
+  std::set<std::string> seen = {profile.name.text};
+  const ast::Profile* current = &profile;
+  while (current->base && !isBuiltinProfile(current->base->text)) {
+    auto it = realm.profiles.find(current->base->text);
+    if (it == realm.profiles.end()) return;  // Reported as unknown-name.
+    if (!seen.insert(it->first).second) {
+      ctx.sink.error("profile-cycle", profile.base ? profile.base->span : profile.name.span,
+                     fmt::format("the base chain of profile `{}` loops through `{}`",
+                                 profile.name.text, it->first),
+                     "end the chain at `open`, `team` or `production`");
+      return;
+    }
+    current = it->second;
+  }
+}
+
+// "every operator surface", "the operator surface `a`" or "the operator
+// surfaces `a` and `b`".
+std::string surfacesPhrase(ir::ServiceSet surfaces) {
+  if (surfaces == kOperatorSurfaces) return "every operator surface";
+  std::vector<std::string> names = serviceNamesIn(surfaces);
+  return (names.size() == 1 ? "the operator surface " : "the operator surfaces ") +
+         listNames(names);
+}
+
+void checkBlock(Context& ctx, const BlockSite& site, ProfileLevel level) {
+  std::string profile_name(profileLevelName(level));
+  std::string owner = blockOwner(site);
+
+  ir::ServiceSet by_default = defaultAllowOf(site.block) & kOperatorSurfaces;
+  if (by_default != ir::kNoServices) {
+    const ast::DefaultRule* rule = nullptr;
+    for (const ast::DefaultRule& r : site.block->defaults) {
+      if (r.allow && (serviceSetOf(r.services) & kOperatorSurfaces || r.services.empty())) rule = &r;
+    }
+    diag::Span at = rule != nullptr ? rule->span : site.block->span;
+    std::string message = fmt::format("the default of {} allows {} to everyone", owner,
+                                      surfacesPhrase(by_default));
+    std::string help = "use `default deny` for operator surfaces and grant them to groups with "
+                       "an ip or credential condition";
+    if (level == ProfileLevel::Production) {
+      ctx.sink.error("profile-default-allow", at, message + " under profile `production`", help);
+    } else {
+      ctx.sink.warning("profile-default-allow", at, message, help);
+    }
+  }
+
+  for (const ResolvedGroup& g : ctx.scope.resolveGroups(*site.realm, *site.block)) {
+    if (g.body == nullptr) continue;
+    ir::ServiceSet operator_grants = grantedServices(*g.body) & kOperatorSurfaces;
+    if (operator_grants == ir::kNoServices) continue;
+    std::string services = surfacesPhrase(operator_grants);
+    diag::Span at = g.entry->name.span;
+    if (!g.body->hasIp() && !g.body->hasCredential()) {
+      std::string message = fmt::format(
+          "group `{}` has no conditions, so it opens {} of {} to everyone",
+          g.name, services, owner);
+      std::string help = "add an `ip` or credential condition to the group";
+      if (level == ProfileLevel::Production) {
+        ctx.sink.error("profile-default-allow", at, message + " under profile `production`", help);
+      } else {
+        ctx.sink.warning("profile-default-allow", at, message, help);
+      }
+    } else if (level == ProfileLevel::Production && !g.body->hasIp()) {
+      ctx.sink.warning("profile-unrestricted-operator", at,
+                       fmt::format("group `{}` grants {} from any address under profile "
+                                   "`production`",
+                                   g.name, services),
+                       "add an `ip` condition so a leaked credential only works from your "
+                       "networks");
+    }
+  }
+}
+
+}  // namespace
+
+void checkProfiles(Context& ctx) {
+  for (const RealmScope& realm : ctx.scope.realms()) {
+    for (const ast::Profile& p : realm.realm->profiles) checkCustomProfile(ctx, realm, p);
+    for (const ast::Project& project : realm.realm->projects) {
+      bool some_inherit = std::any_of(project.containers.begin(), project.containers.end(),
+                                      [](const ast::Container& c) { return !c.permissions; });
+      if (!project.permissions && some_inherit) {
+        ctx.sink.note("absent-permissions", project.name.span,
+                      fmt::format("project `{}` has no permissions block, so its containers "
+                                  "without their own block deny every request",
+                                  project.name.text),
+                      "add `permissions { default deny; group ... }` to the project to "
+                      "grant access");
+      }
+    }
+  }
+  forEachBlock(ctx, [&](const BlockSite& site) {
+    ProfileLevel level = ctx.scope.profileLevel(*site.realm, *site.project);
+    if (level != ProfileLevel::Open) checkBlock(ctx, site, level);
+  });
+}
+
+}  // namespace hoody::sema

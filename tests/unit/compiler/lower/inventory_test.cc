@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests of the inventory join and its diagnostics.
+#include "compiler/lower/inventory.h"
+
+#include "tests/unit/compiler/frontend_fixture.h"
+
+namespace hoody::testing {
+namespace {
+
+class InventoryTest : public ::testing::Test {
+ protected:
+  driver::FrontEndOutput run(const std::string& inventory, bool require) {
+    std::string policy = inProject("permissions { default allow http }\n" +
+                                   container("a", kContainerA) + container("b", kContainerB));
+    driver::FrontEndOptions options;
+    options.files.push_back(dir_.write("p.hoody", policy));
+    options.inventory_path = dir_.write("inventory.json", inventory);
+    options.require_inventory = require;
+    return driver::runFrontEnd(options);
+  }
+
+  TempDir dir_;
+};
+
+std::string entry(const char* id, const std::string& body) {
+  return std::string("\"") + id + "\": " + body;
+}
+
+TEST_F(InventoryTest, JoinsUpstreamsAndPorts) {
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"127.0.0.1\", \"services\": { \"http\": "
+                                       "18080, \"terminal\": 18081, \"files\": { \"1\": 18082, "
+                                       "\"2\": 18083 } } }") +
+                    ",\n" + entry(kContainerB, "{ \"upstream\": \"::1\" }") + "\n} }\n";
+  auto out = run(inv, true);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  EXPECT_EQ(out.policy.node, "node-us");
+  EXPECT_EQ(out.policy.domain, "example.net");
+  const ir::Container& a = out.policy.realms[0].containers[0];
+  EXPECT_EQ(a.upstream.address, "127.0.0.1");
+  std::vector<ir::ServicePort> expected = {{ir::Service::Http, 1, 18080},
+                                           {ir::Service::Terminal, 1, 18081},
+                                           {ir::Service::Files, 1, 18082},
+                                           {ir::Service::Files, 2, 18083}};
+  EXPECT_EQ(a.upstream.ports, expected);
+  EXPECT_EQ(out.policy.realms[0].containers[1].upstream.address, "::1");
+}
+
+TEST_F(InventoryTest, InvalidJsonIsLocated) {
+  auto out = run("{ \"node\": \"node-us\",\n  \"domain\": \"example.net\" \"containers\": {} }", false);
+  const auto& d = only(out, "invalid-inventory");
+  EXPECT_EQ(d.span.file, dir_.path() + "/inventory.json");
+  EXPECT_EQ(d.span.line, 2);
+  EXPECT_EQ(d.span.column, 27);
+  EXPECT_EQ(d.span.end_column, 39);
+  EXPECT_EQ(d.message.rfind("the inventory is not valid JSON: ", 0), 0u) << d.message;
+  EXPECT_FALSE(out.ok);
+}
+
+TEST_F(InventoryTest, MissingContainerIsAnErrorOnlyWhenRequired) {
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"127.0.0.1\" }") + "\n} }\n";
+  auto checked = run(inv, false);
+  EXPECT_TRUE(checked.ok) << rendered(checked);
+  EXPECT_EQ(countCode(checked, "missing-inventory-entry"), 0u);
+
+  auto compiled = run(inv, true);
+  const auto& d = only(compiled, "missing-inventory-entry");
+  EXPECT_EQ(d.span.file, dir_.path() + "/p.hoody");
+  EXPECT_EQ(d.message.rfind("container `b` is not in the inventory", 0), 0u);
+  EXPECT_FALSE(compiled.ok);
+}
+
+TEST_F(InventoryTest, UnknownContainerIdWarns) {
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                    entry(kContainerC, "{ \"upstream\": \"127.0.0.1\" }") + "\n} }\n";
+  auto out = run(inv, false);
+  const auto& d = only(out, "unknown-container");
+  EXPECT_EQ(d.severity, diag::Severity::Warning);
+  EXPECT_EQ(d.span.line, 2);
+  EXPECT_EQ(d.span.column, 1);
+}
+
+TEST_F(InventoryTest, BadEntriesAreLocated) {
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"localhost\" }") + ",\n" +
+                    entry(kContainerB, "{ \"upstream\": \"127.0.0.1\",\n \"services\": { \"htp\": 1, "
+                                       "\"files\": 70000, \"code\": { \"0\": 5 } } }") +
+                    ",\n\"ABC\": {}\n} }\n";
+  auto out = run(inv, false);
+  const auto& address = only(out, "invalid-address");
+  EXPECT_EQ(address.span.line, 2);
+  const auto& service = only(out, "unknown-service");
+  EXPECT_EQ(service.span.line, 4);
+  EXPECT_EQ(service.help.rfind("did you mean `http`?", 0), 0u);
+  EXPECT_EQ(only(out, "invalid-port").message,
+            "port `70000` of service `files` instance 1 is not a port number");
+  EXPECT_EQ(only(out, "invalid-inventory").message,
+            "instance `0` of service `code` is not a number from 1");
+  EXPECT_EQ(only(out, "invalid-id").span.line, 5);
+}
+
+TEST_F(InventoryTest, NodeAndDomainMustBeNames) {
+  auto out = run("{ \"node\": \"Node_US\", \"domain\": \"example..net\", \"containers\": {} }", false);
+  EXPECT_EQ(countCode(out, "invalid-inventory"), 2u) << rendered(out);
+}
+
+TEST_F(InventoryTest, WrongShape) {
+  auto out = run("[1, 2]", false);
+  EXPECT_EQ(only(out, "invalid-inventory").message, "the inventory is not a JSON object");
+}
+
+}  // namespace
+}  // namespace hoody::testing
