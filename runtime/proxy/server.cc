@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// Process-level setup, reload and shutdown.
+#include "runtime/proxy/server.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "runtime/abi/bundle.h"
+#include "runtime/tls/certificates.h"
+
+namespace hoody::proxy {
+namespace {
+
+constexpr int kListenBacklog = 1024;
+
+size_t countContainers(const ir::Policy& policy) {
+  size_t n = 0;
+  for (const ir::Realm& realm : policy.realms) n += realm.containers.size();
+  return n;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const PolicySnapshot>> Server::loadSnapshot() {
+  Result<ir::Policy> policy = bundle::loadBundle(config_.bundle_dir);
+  if (!policy) {
+    return makeError(policy.error().code, fmt::format("cannot load the bundle `{}`: {}",
+                                                      config_.bundle_dir,
+                                                      policy.error().message));
+  }
+  if (policy->node.empty() || policy->domain.empty()) {
+    return makeError("missing-node",
+                     fmt::format("the bundle `{}` names no node and domain; compile it with an "
+                                 "inventory",
+                                 config_.bundle_dir));
+  }
+  std::vector<std::string> names = tls::containerCertificateNames(policy->node, policy->domain);
+  Result<tls::CertificateFiles> files = tls::ensureCertificates(config_.state_dir, names);
+  if (!files) return Unexpected<Error>{files.error()};
+  if (files->created_ca) spdlog::info("created a local CA in {}", files->ca_cert);
+  if (files->issued_server) {
+    spdlog::info("issued the server certificate {} for {}", files->server_cert,
+                 fmt::join(names, ", "));
+  }
+  Result<tls::ContextPtr> context = tls::makeServerContext(files->server_cert, files->server_key);
+  if (!context) return Unexpected<Error>{context.error()};
+  ca_certificate_ = files->ca_cert;
+  auto shared = std::make_shared<const ir::Policy>(std::move(*policy));
+  return std::make_shared<const PolicySnapshot>(std::move(shared), std::move(*context));
+}
+
+Result<std::unique_ptr<Server>> Server::create(ProxyConfig config) {
+  if (config.listen.empty()) return makeError("invalid-config", "no listen address given");
+  if (config.workers < 1) return makeError("invalid-config", "--workers must be at least 1");
+  std::unique_ptr<Server> server(new Server(std::move(config)));
+  const ProxyConfig& c = server->config_;
+
+  Result<std::shared_ptr<const PolicySnapshot>> snapshot = server->loadSnapshot();
+  if (!snapshot) return Unexpected<Error>{snapshot.error()};
+  server->policy_.set(*snapshot);
+  spdlog::info("loaded bundle {}: {} realms, {} containers, node {}.containers.{}",
+               c.bundle_dir, (*snapshot)->policy->realms.size(),
+               countContainers(*(*snapshot)->policy), (*snapshot)->policy->node,
+               (*snapshot)->policy->domain);
+
+  Result<std::shared_ptr<observe::AccessLog>> log = observe::AccessLog::open(c.access_log);
+  if (!log) return Unexpected<Error>{log.error()};
+  server->access_log_ = *log;
+
+  server->worker_fds_.resize(static_cast<size_t>(c.workers));
+  for (const net::Endpoint& requested : c.listen) {
+    net::Endpoint endpoint = requested;
+    for (int w = 0; w < c.workers; ++w) {
+      Result<int> fd = net::openListener(endpoint, kListenBacklog);
+      if (!fd) {
+        for (auto& fds : server->worker_fds_) {
+          for (int open_fd : fds) ::close(open_fd);
+        }
+        return Unexpected<Error>{fd.error()};
+      }
+      server->worker_fds_[static_cast<size_t>(w)].push_back(*fd);
+      if (w == 0 && endpoint.port() == 0) {
+        // The other workers bind the port the kernel picked.
+        Result<net::Endpoint> local = net::localEndpoint(*fd);
+        if (!local) return Unexpected<Error>{local.error()};
+        endpoint.setPort(local->port());
+      }
+    }
+    server->bound_.push_back(endpoint);
+  }
+  return server;
+}
+
+Server::~Server() {
+  stop();
+  for (auto& fds : worker_fds_) {
+    for (int fd : fds) ::close(fd);
+  }
+}
+
+void Server::start() {
+  for (size_t i = 0; i < worker_fds_.size(); ++i) {
+    workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), config_, policy_,
+                                                access_log_, std::move(worker_fds_[i])));
+  }
+  worker_fds_.clear();
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    threads_.emplace_back([w] { w->run(); });
+  }
+}
+
+Result<void> Server::reload() {
+  Result<std::shared_ptr<const PolicySnapshot>> snapshot = loadSnapshot();
+  if (!snapshot) return Unexpected<Error>{snapshot.error()};
+  policy_.set(*snapshot);
+  spdlog::info("reloaded bundle {}: {} realms, {} containers", config_.bundle_dir,
+               (*snapshot)->policy->realms.size(), countContainers(*(*snapshot)->policy));
+  return {};
+}
+
+void Server::stop() {
+  for (auto& worker : workers_) worker->stop();
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+  workers_.clear();
+}
+
+}  // namespace hoody::proxy
