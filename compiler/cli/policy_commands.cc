@@ -9,26 +9,10 @@
 #include "runtime/abi/address.h"
 #include "runtime/abi/bundle.h"
 #include "runtime/policy/interpreter.h"
+#include "runtime/policy/presented_verifier.h"
 
 namespace hoody::cli {
 namespace {
-
-// Accepts the credentials of exactly one named group, so a `test` block can
-// say "presenting monitoring" without the policy holding a secret.
-class PresentedGroupVerifier : public policy::Verifier {
- public:
-  explicit PresentedGroupVerifier(std::string group) : group_(std::move(group)) {}
-  bool verifyPassword(const ir::Group& g, std::string_view, std::string_view) override {
-    return g.name == group_;
-  }
-  bool verifyBearer(const ir::Group& g, std::string_view) override { return g.name == group_; }
-  bool verifyJwt(const ir::Group& g, const ir::Realm&, std::string_view, int64_t) override {
-    return g.name == group_;
-  }
-
- private:
-  std::string group_;
-};
 
 // The credential a test presents: Basic for password groups, Bearer for the
 // others. Its content is irrelevant to PresentedGroupVerifier.
@@ -118,7 +102,7 @@ int runTest(const PolicyInput& input) {
       f.now = std::chrono::duration_cast<std::chrono::seconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
-      PresentedGroupVerifier verifier(t.presenting_group);
+      policy::PresentedGroupVerifier verifier(t.presenting_group);
       policy::Decision d = interp.decide(f, verifier);
       int status = policy::statusOf(d.outcome);
       std::string group;

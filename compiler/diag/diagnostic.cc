@@ -72,4 +72,23 @@ std::string quote(std::string_view text) {
   return out;
 }
 
+Span spanAtOffset(const std::string& file, std::string_view text, size_t offset, size_t length) {
+  Span s;
+  s.file = file;
+  s.line = 1;
+  s.column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++s.line;
+      s.column = 1;
+    } else if ((c & 0xc0) != 0x80) {
+      ++s.column;
+    }
+  }
+  s.end_line = s.line;
+  s.end_column = s.column + static_cast<int>(std::max<size_t>(length, 1));
+  return s;
+}
+
 }  // namespace hoody::diag

@@ -35,6 +35,10 @@ struct Span {
 /// Orders spans by file name, then line, then column.
 bool spanBefore(const Span& a, const Span& b);
 
+/// Returns the span of `length` bytes at byte `offset` of `text`. Columns
+/// count UTF-8 code points, so carets line up under non-ASCII text.
+Span spanAtOffset(const std::string& file, std::string_view text, size_t offset, size_t length);
+
 struct Diagnostic {
   std::string code;  ///< Stable, e.g. "invalid-cidr".
   Severity severity = Severity::Error;

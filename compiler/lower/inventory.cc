@@ -44,22 +44,7 @@ class Locator {
   }
 
   diag::Span span(size_t offset, size_t length) const {
-    diag::Span s;
-    s.file = path_;
-    s.line = 1;
-    s.column = 1;
-    for (size_t i = 0; i < offset && i < text_.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(text_[i]);
-      if (c == '\n') {
-        ++s.line;
-        s.column = 1;
-      } else if ((c & 0xc0) != 0x80) {
-        ++s.column;
-      }
-    }
-    s.end_line = s.line;
-    s.end_column = s.column + static_cast<int>(std::max<size_t>(length, 1));
-    return s;
+    return diag::spanAtOffset(path_, text_, offset, length);
   }
 
   /// Returns the span of `"key"`, or of the byte at `from` when the key is

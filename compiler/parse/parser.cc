@@ -57,25 +57,6 @@ size_t firstInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-diag::Span byteOffsetSpan(const std::string& path, std::string_view text, size_t offset) {
-  diag::Span s;
-  s.file = path;
-  s.line = 1;
-  s.column = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      ++s.line;
-      s.column = 1;
-    } else if ((c & 0xc0) != 0x80) {
-      ++s.column;
-    }
-  }
-  s.end_line = s.line;
-  s.end_column = s.column + 1;
-  return s;
-}
-
 // Describes a token type for "expected ..." lists.
 std::string describeTokenType(const antlr4::dfa::Vocabulary& vocabulary, size_t type) {
   if (type == antlr4::Token::EOF) return "end of file";
@@ -189,7 +170,7 @@ std::optional<ast::File> parseFile(const std::string& path, std::string_view tex
                                    diag::DiagnosticSink& sink) {
   size_t bad = firstInvalidUtf8(text);
   if (bad != std::string_view::npos) {
-    sink.error("invalid-encoding", byteOffsetSpan(path, text, bad),
+    sink.error("invalid-encoding", diag::spanAtOffset(path, text, bad, 1),
                "policy file is not valid UTF-8", "save the file as UTF-8");
     return std::nullopt;
   }

@@ -9,27 +9,13 @@
 
 #include "runtime/abi/address.h"
 #include "runtime/policy/interpreter.h"
+#include "runtime/policy/presented_verifier.h"
 #include "tests/unit/compiler/frontend_fixture.h"
 
 namespace hoody::testing {
 namespace {
 
-// Accepts exactly the credential of one named group, as `presenting GROUP`
-// in a policy test means.
-class PresentingVerifier : public policy::Verifier {
- public:
-  explicit PresentingVerifier(std::string group) : group_(std::move(group)) {}
-  bool verifyPassword(const ir::Group& g, std::string_view, std::string_view) override {
-    return g.name == group_;
-  }
-  bool verifyBearer(const ir::Group& g, std::string_view) override { return g.name == group_; }
-  bool verifyJwt(const ir::Group& g, const ir::Realm&, std::string_view, int64_t) override {
-    return g.name == group_;
-  }
-
- private:
-  std::string group_;
-};
+using policy::PresentedGroupVerifier;
 
 struct Result {
   int status = 0;
@@ -59,7 +45,7 @@ class Decider {
       credentials.token = "token";
       facts.credentials = &credentials;
     }
-    PresentingVerifier verifier(t.presenting_group);
+    PresentedGroupVerifier verifier(t.presenting_group);
     policy::Decision d = interpreter_.decide(facts, verifier);
     Result r;
     r.status = policy::statusOf(d.outcome);
