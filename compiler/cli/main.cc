@@ -30,7 +30,7 @@ void addPolicyOptions(CLI::App* cmd, PolicyInput& input, bool inventory_required
 int main(int argc, char** argv) {
   CLI::App app{"hoodyc: compile and check Hoody access policies"};
   app.require_subcommand(1);
-  // The JIT back end targets the host the compiler runs on.
+  // Names the LLVM build hoodyc links, which native code generation will use.
   app.set_version_flag("--version", [] {
     return std::string("hoodyc 0.1.0 (LLVM ") + LLVM_VERSION_STRING + ", host " +
            llvm::sys::getProcessTriple() + ")";

@@ -14,9 +14,9 @@
 namespace hoody::policy {
 namespace {
 
-// SipHash-style keyed mixing is overkill here: the table key is secret and
-// random per process, and the matched candidate is compared in constant time,
-// so a collision only costs a second comparison.
+// A keyed 64-bit mix, not a cryptographic hash: the key is random per process
+// and every candidate is compared in constant time, so a collision only costs
+// one more comparison.
 uint64_t mix(uint64_t x) {
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdULL;
