@@ -525,13 +525,21 @@ TEST_F(ProxyE2eTest, PasswordGroupForwardsCredentialsWhenConfigured) {
   }
 }
 
-TEST_F(ProxyE2eTest, JwtGroupChecksSignatureAndExpiry) {
+TEST_F(ProxyE2eTest, JwtGroupChecksSignatureClaimsAndExpiry) {
   int64_t now = static_cast<int64_t>(time(nullptr));
   std::string key = dir_ + "/jwt-key.pem";
   std::string valid =
       signEs256(key, {{"iss", kIssuer}, {"aud", "ops"}, {"sub", "u1"}, {"exp", now + 600}});
   std::string expired =
       signEs256(key, {{"iss", kIssuer}, {"aud", "ops"}, {"sub", "u1"}, {"exp", now - 3600}});
+  std::string wrong_audience =
+      signEs256(key, {{"iss", kIssuer}, {"aud", "files"}, {"sub", "u1"}, {"exp", now + 600}});
+  std::string audience_case =
+      signEs256(key, {{"iss", kIssuer}, {"aud", "Ops"}, {"sub", "u1"}, {"exp", now + 600}});
+  std::string audience_list = signEs256(
+      key, {{"iss", kIssuer}, {"aud", json::array({"files", "ops"})}, {"sub", "u1"}, {"exp", now + 600}});
+  std::string other_issuer = signEs256(
+      key, {{"iss", "https://other.example/"}, {"aud", "ops"}, {"sub", "u1"}, {"exp", now + 600}});
   ASSERT_FALSE(valid.empty());
   std::string unsigned_token = base64Url(R"({"alg":"none","typ":"JWT"})") + "." +
                                base64Url(json{{"iss", kIssuer}, {"aud", "ops"}, {"exp", now + 600}}
@@ -546,6 +554,14 @@ TEST_F(ProxyE2eTest, JwtGroupChecksSignatureAndExpiry) {
     EXPECT_EQ(curl(host(kJwtId), "/", {"-H", "Authorization: Bearer " + expired}, h2).status, 401);
     EXPECT_EQ(curl(host(kJwtId), "/", {"-H", "Authorization: Bearer " + unsigned_token}, h2).status,
               401);
+    EXPECT_EQ(curl(host(kJwtId), "/", {"-H", "Authorization: Bearer " + wrong_audience}, h2).status,
+              401);
+    EXPECT_EQ(curl(host(kJwtId), "/", {"-H", "Authorization: Bearer " + audience_case}, h2).status,
+              401);
+    EXPECT_EQ(curl(host(kJwtId), "/", {"-H", "Authorization: Bearer " + other_issuer}, h2).status,
+              401);
+    EXPECT_EQ(curl(host(kJwtId), "/", {"-H", "Authorization: Bearer " + audience_list}, h2).status,
+              200);
   }
 }
 
