@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds everything and runs the whole test suite (unit, end-to-end) with
-# CTest. Tests that need root (network namespaces, nftables) skip without it.
+# Builds everything and runs the whole test suite with CTest: unit tests,
+# end-to-end tests against the real proxy, the demo smoke test and the fuzz
+# targets' corpus replays. Extra arguments go to ctest (e.g. -L unit).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="${BUILD_DIR:-$root/build}"
