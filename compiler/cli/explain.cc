@@ -9,6 +9,7 @@
 #include "compiler/cli/front.h"
 #include "runtime/abi/address.h"
 #include "runtime/auth/auth.h"
+#include "runtime/http/path.h"
 #include "runtime/policy/interpreter.h"
 
 namespace hoody::cli {
@@ -113,17 +114,24 @@ int runExplain(const PolicyInput& input, const ExplainRequest& req) {
     printExplained(e, req, input.json);
     return kExitPolicy;
   }
-  if (req.sni) {
+  // The proxy's rule: a server name that is not the same container as a
+  // container host is misdirected; for other hosts the 404 comes first.
+  if (req.sni && host.status == policy::HostStatus::Ok) {
     policy::ParsedHost sni = policy::parseHost(*req.sni, node, domain);
-    bool same = sni.status == policy::HostStatus::Ok && host.status == policy::HostStatus::Ok
-                    ? sni.key.container == host.key.container && sni.key.project == host.key.project
-                    : sni.canonical == host.canonical && sni.status == host.status;
-    if (!same) {
+    if (sni.status != policy::HostStatus::Ok || sni.key.container != host.key.container ||
+        sni.key.project != host.key.project) {
       e.status = 421;
       e.reason = "TLS server name `" + *req.sni + "` names a different container than the host";
       printExplained(e, req, input.json);
       return kExitPolicy;
     }
+  }
+  Result<http::NormalizedTarget> target = http::normalizeTarget(req.path);
+  if (!target) {
+    e.status = 400;
+    e.reason = "the proxy rejects path `" + req.path + "`: " + target.error().message;
+    printExplained(e, req, input.json);
+    return kExitPolicy;
   }
   if (host.status != policy::HostStatus::Ok) {
     e.status = 404;
@@ -150,7 +158,7 @@ int runExplain(const PolicyInput& input, const ExplainRequest& req) {
   f.host = host.key;
   f.client = *client;
   f.method = ir::methodFromToken(req.method);
-  f.path = req.path;
+  f.path = target->path;
   f.credentials = &creds;
   f.now = req.now.value_or(std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())

@@ -8,6 +8,7 @@
 #include "compiler/cli/front.h"
 #include "runtime/abi/address.h"
 #include "runtime/abi/bundle.h"
+#include "runtime/http/path.h"
 #include "runtime/policy/interpreter.h"
 #include "runtime/policy/presented_verifier.h"
 
@@ -89,15 +90,22 @@ int runTest(const PolicyInput& input) {
   for (const auto& t : front.out.tests) {
     std::string failure;
     auto client = net::parseAddress(t.client);
+    // Decide on the path the proxy would decide on; a path it rejects is 400.
+    Result<http::NormalizedTarget> target = http::normalizeTarget(t.path);
     if (!client) {
       failure = client.error().message;
+    } else if (!target) {
+      if (t.expect_status != 400) {
+        failure = "expected " + std::to_string(t.expect_status) + ", got 400: " +
+                  target.error().message;
+      }
     } else {
       policy::Credentials creds = presentedCredentials(*policy, t.presenting_group);
       policy::RequestFacts f;
       f.host = {t.container_id, t.project_id, t.service, t.instance};
       f.client = *client;
       f.method = ir::methodFromToken(t.method);
-      f.path = t.path;
+      f.path = target->path;
       f.credentials = &creds;
       f.now = std::chrono::duration_cast<std::chrono::seconds>(
                   std::chrono::system_clock::now().time_since_epoch())
