@@ -80,6 +80,43 @@ void printExplained(const Explained& e, const ExplainRequest& req, bool json) {
   std::cout << "  reason: " << e.reason << "\n";
 }
 
+// Says why each credential group that could grant the request did not:
+// the interpreter only learns "did not verify", which is all the proxy needs
+// but too little for someone debugging a token.
+std::string describeCredentialFailures(const ir::Realm& realm, const ir::PermissionBlock& block,
+                                       const policy::RequestFacts& f) {
+  std::string out;
+  const policy::Credentials* c = f.credentials;
+  for (const auto& g : block.groups) {
+    if (g.credential == ir::CredentialKind::None) continue;
+    bool covers = false;
+    for (const auto& grant : g.grants) {
+      covers = covers || policy::grantCovers(grant, f.host.service, f.method, f.path);
+    }
+    if (!covers || !policy::ipConditionHolds(g, f.client)) continue;
+    std::string why;
+    bool basic = c && c->kind == policy::Credentials::Kind::Basic;
+    bool bearer = c && c->kind == policy::Credentials::Kind::Bearer;
+    switch (g.credential) {
+      case ir::CredentialKind::Password:
+        why = !basic ? "needs HTTP Basic credentials" : "user unknown or password wrong";
+        break;
+      case ir::CredentialKind::Bearer:
+        why = !bearer ? "needs a bearer token" : "token digest matches none of the group's";
+        break;
+      case ir::CredentialKind::Jwt:
+        why = !bearer ? "needs a JWT as a bearer token"
+                      : "JWT rejected: " + std::string(auth::jwtFailureName(
+                                               auth::verifyJwt(*g.jwt, realm.name, c->token, f.now)));
+        break;
+      case ir::CredentialKind::None:
+        break;
+    }
+    out += "; group `" + g.name + "` " + why;
+  }
+  return out;
+}
+
 }  // namespace
 
 int runExplain(const PolicyInput& input, const ExplainRequest& req) {
@@ -169,6 +206,10 @@ int runExplain(const PolicyInput& input, const ExplainRequest& req) {
   e.status = policy::statusOf(d.outcome);
   e.allowed = d.outcome == policy::Outcome::Allow;
   e.reason = d.reason;
+  if (d.outcome == policy::Outcome::Unauthorized) {
+    const ir::Realm& realm = policy->realms[d.realm];
+    e.reason += describeCredentialFailures(realm, realm.blocks[realm.containers[d.container].block], f);
+  }
   e.service = std::string(ir::serviceName(host.key.service));
   if (d.realm >= 0) {
     const ir::Realm& realm = policy->realms[d.realm];
