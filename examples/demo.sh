@@ -100,7 +100,8 @@ for row in json.load(open(sys.argv[1])):
 host_of() { local u; u=$(url_of "$1" "$2"); u=${u#https://}; echo "${u%%/*}"; }
 monitoring_token=$(cat "$secrets/monitoring.token")
 jwt=$(python3 "$root/examples/mint_jwt.py" --key "$secrets/operators.key.pem" --alg ES256 \
-  --iss "$(cat "$secrets/operators.issuer")" --aud "$(cat "$secrets/operators.audience")")
+  --iss "$(cat "$secrets/operators.issuer")" --aud "$(cat "$secrets/operators.audience")" \
+  --claim 'hoody_realm="acme"')
 
 api_http=$(host_of public-api http)
 api_term=$(host_of public-api terminal)

@@ -4,12 +4,17 @@
 // hoody::net::parseCidr and parseAddress decide validity. This check explains
 // a failure in terms of the entry (leading zeros, hex, short forms, ...),
 // because tools disagree on what such spellings mean: `010` is 10 to some
-// parsers and 8 to glibc's inet_aton. Within one list, entries with host bits
-// set and overlapping entries get warnings, because lowering would otherwise
-// normalize and merge them silently.
+// parsers and 8 to glibc's inet_aton. IPv6 spellings other than the RFC 5952
+// form are unambiguous, so they only get a warning with that form. Within one
+// list, entries with host bits set and overlapping entries get warnings,
+// because lowering would otherwise normalize and merge them silently. Host
+// bits set in an allow-list (`ip` conditions, firewall rules) of a
+// `production` project are an error, because a typo such as `10.1.2.3/8`
+// would silently widen it to `10.0.0.0/8`.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "compiler/sema/address_check.h"
 #include "compiler/sema/checker.h"
@@ -90,6 +95,41 @@ std::string ipv4FormOfMapped(std::string_view text) {
   return net::formatCidr(cidr);
 }
 
+// Returns the entry's text in canonical form, or an empty string when it is
+// already canonical or not IPv6. Only the address part is rewritten, because
+// the prefix length was parsed strictly and is kept as written.
+std::string canonicalIpv6Spelling(std::string_view text) {
+  size_t slash = text.find('/');
+  std::string_view address = text.substr(0, slash);
+  if (address.find(':') == std::string_view::npos) return {};
+  auto parsed = net::parseAddress(address);
+  if (!parsed) return {};
+  std::string canonical;
+  if (parsed->is_v4) {
+    canonical = "::ffff:" + net::formatAddress(*parsed);  // IPv4-mapped.
+  } else {
+    canonical = formatIpv6Canonical(parsed->v6, address.find('.') != std::string_view::npos);
+  }
+  if (canonical == address) return {};
+  if (slash != std::string_view::npos) canonical += text.substr(slash);
+  return canonical;
+}
+
+void reportNonCanonicalIpv6(Context& ctx, const ast::Word& entry) {
+  std::string canonical = canonicalIpv6Spelling(entry.text);
+  if (canonical.empty()) return;
+  ctx.sink.warning("non-canonical-ipv6", entry.span,
+                   fmt::format("{} is not in the canonical form of RFC 5952, {}",
+                               diag::quote(entry.text), diag::quote(canonical)),
+                   "write `" + canonical + "`");
+}
+
+// A CIDR with host bits cleared, IPv6 in RFC 5952 form.
+std::string formatNormalizedCidr(const net::Cidr& cidr) {
+  if (cidr.network.is_v4) return net::formatCidr(cidr);
+  return formatIpv6Canonical(cidr.network.v6, false) + "/" + std::to_string(cidr.prefix);
+}
+
 struct Range {
   bool v4 = true;
   ir::U128 first;
@@ -157,15 +197,67 @@ void reportOverlaps(Context& ctx, std::vector<ValidEntry> entries) {
 
 }  // namespace
 
-bool checkCidrEntry(Context& ctx, const ast::Word& entry) {
+std::string formatIpv6Canonical(const ir::U128& address, bool dotted_ipv4) {
+  uint16_t groups[8];
+  for (int i = 0; i < 4; ++i) {
+    groups[i] = static_cast<uint16_t>(address.hi >> (48 - 16 * i));
+    groups[4 + i] = static_cast<uint16_t>(address.lo >> (48 - 16 * i));
+  }
+  int count = dotted_ipv4 ? 6 : 8;
+  // Find the longest run of at least two zero groups (the first one on a
+  // tie), which RFC 5952 writes as `::`.
+  int best = -1;
+  int best_length = 1;
+  for (int i = 0; i < count;) {
+    if (groups[i] != 0) {
+      ++i;
+      continue;
+    }
+    int end = i;
+    while (end < count && groups[end] == 0) ++end;
+    if (end - i > best_length) {
+      best = i;
+      best_length = end - i;
+    }
+    i = end;
+  }
+  std::string out;
+  for (int i = 0; i < count;) {
+    if (i == best) {
+      out += "::";
+      i += best_length;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    out += fmt::format("{:x}", groups[i]);
+    ++i;
+  }
+  if (dotted_ipv4) {
+    if (!out.empty() && out.back() != ':') out += ':';
+    out += fmt::format("{}.{}.{}.{}", groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8,
+                       groups[7] & 0xff);
+  }
+  return out;
+}
+
+bool checkCidrEntry(Context& ctx, const ast::Word& entry, bool host_bits_are_errors) {
   auto cidr = net::parseCidr(entry.text);
   if (cidr) {
-    if (cidr->host_bits_set) {
-      std::string normalized = net::formatCidr(*cidr);
-      ctx.sink.warning("cidr-host-bits", entry.span,
-                       fmt::format("{} has host bits set; it means {}", diag::quote(entry.text),
-                                   diag::quote(normalized)),
-                       "write `" + normalized + "`");
+    if (!cidr->host_bits_set) {
+      reportNonCanonicalIpv6(ctx, entry);
+      return true;
+    }
+    std::string normalized = formatNormalizedCidr(*cidr);
+    std::string single = entry.text.substr(0, entry.text.find('/'));
+    std::string single_help = cidr->network.is_v4 ? single + "/32" : single + "/128";
+    std::string message = fmt::format("{} has host bits set; it means {}",
+                                      diag::quote(entry.text), diag::quote(normalized));
+    std::string help = "write `" + normalized + "`, or `" + single_help +
+                       "` if only that address is meant";
+    if (host_bits_are_errors) {
+      ctx.sink.error("cidr-host-bits", entry.span, message + " under profile `production`", help);
+    } else {
+      ctx.sink.warning("cidr-host-bits", entry.span, message, help);
     }
     return true;
   }
@@ -200,10 +292,11 @@ bool checkCidrEntry(Context& ctx, const ast::Word& entry) {
   return false;
 }
 
-void checkCidrList(Context& ctx, const std::vector<ast::Word>& entries) {
+void checkCidrList(Context& ctx, const std::vector<ast::Word>& entries,
+                   bool host_bits_are_errors) {
   std::vector<ValidEntry> valid;
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (!checkCidrEntry(ctx, entries[i])) continue;
+    if (!checkCidrEntry(ctx, entries[i], host_bits_are_errors)) continue;
     auto cidr = net::parseCidr(entries[i].text);
     valid.push_back({&entries[i], i, rangeOf(*cidr)});
   }
@@ -222,6 +315,7 @@ bool checkAddressEntry(Context& ctx, const ast::Word& entry, bool allow_mapped) 
                      "write the IPv4 address `" + net::formatAddress(*parsed) + "` instead");
       return false;
     }
+    reportNonCanonicalIpv6(ctx, entry);
     return true;
   }
   std::string extra;
@@ -235,8 +329,40 @@ bool checkAddressEntry(Context& ctx, const ast::Word& entry, bool allow_mapped) 
   return false;
 }
 
+CoveredFamilies coveredFamilies(const std::vector<ast::Word>& entries) {
+  ir::IpSet set;
+  for (const ast::Word& entry : entries) {
+    if (auto cidr = net::parseCidr(entry.text)) net::addToSet(set, *cidr);
+  }
+  CoveredFamilies covered;
+  covered.every_ipv4 = set.v4.size() == 1 && set.v4[0].first == 0 && set.v4[0].last == UINT32_MAX;
+  covered.every_ipv6 = set.v6.size() == 1 && set.v6[0].first == ir::U128{0, 0} &&
+                       set.v6[0].last == ir::U128{~0ull, ~0ull};
+  return covered;
+}
+
+bool restrictsClientAddresses(const ast::GroupBody& body) {
+  return body.hasIp() && !coveredFamilies(body.ip).any();
+}
+
+std::string coveredFamiliesPhrase(const CoveredFamilies& covered) {
+  if (covered.every_ipv4 && covered.every_ipv6) return "every address";
+  return covered.every_ipv4 ? "every IPv4 address" : "every IPv6 address";
+}
+
 void checkAddresses(Context& ctx) {
-  forEachGroupBody(ctx, [&](const GroupSite& site) { checkCidrList(ctx, site.body->ip); });
+  // Group bodies that some block of a `production` project uses: its own
+  // definitions and the realm-level groups it references.
+  std::set<const ast::GroupBody*> production_groups;
+  forEachBlock(ctx, [&](const BlockSite& site) {
+    if (ctx.scope.profileLevel(*site.realm, *site.project) != ProfileLevel::Production) return;
+    for (const ResolvedGroup& g : ctx.scope.resolveGroups(*site.realm, *site.block)) {
+      if (g.body != nullptr) production_groups.insert(g.body);
+    }
+  });
+  forEachGroupBody(ctx, [&](const GroupSite& site) {
+    checkCidrList(ctx, site.body->ip, production_groups.count(site.body) > 0);
+  });
   for (const RealmScope& realm : ctx.scope.realms()) {
     for (const ast::Provider& p : realm.realm->providers) {
       if (p.wireguard) checkCidrList(ctx, p.wireguard->addresses);
@@ -244,8 +370,12 @@ void checkAddresses(Context& ctx) {
   }
   forEachContainer(ctx, [&](const ContainerSite& site) {
     const ast::Container& c = *site.container;
+    bool production =
+        ctx.scope.profileLevel(*site.realm, *site.project) == ProfileLevel::Production;
     if (c.firewall) {
-      for (const ast::FirewallRule& rule : c.firewall->rules) checkCidrList(ctx, rule.addresses);
+      for (const ast::FirewallRule& rule : c.firewall->rules) {
+        checkCidrList(ctx, rule.addresses, production);
+      }
     }
     if (c.network) {
       for (const ast::Word& dns : c.network->dns) checkAddressEntry(ctx, dns, false);

@@ -4,8 +4,9 @@
 // An alias makes a service easy to find, which removes the protection of the
 // unguessable container URL. So:
 // - an alias to an operator surface is an error unless the container's
-//   permissions deny it by default and every group granting it has an `ip`
-//   or credential condition (`operator-alias`);
+//   permissions deny it by default and every group granting it has a
+//   credential condition or an `ip` condition that does not cover a whole
+//   address family (`operator-alias`);
 // - an alias whose container does not exist is an error (`orphan-alias`);
 // - generic names are warned about, since they collide and get guessed;
 // - a name that reads like a container host label is an error, since the
@@ -17,6 +18,7 @@
 #include <map>
 #include <set>
 
+#include "compiler/sema/address_check.h"
 #include "compiler/sema/checker.h"
 #include "compiler/sema/service_check.h"
 #include "compiler/sema/values.h"
@@ -105,7 +107,16 @@ void checkOperatorSurface(Context& ctx, const RealmScope& realm, const ast::Alia
   for (const ResolvedGroup& g : ctx.scope.resolveGroups(realm, *block)) {
     if (g.body == nullptr || !(grantedServices(*g.body) & ir::bit(service))) continue;
     granted = true;
-    if (!g.body->hasIp() && !g.body->hasCredential()) {
+    if (restrictsClientAddresses(*g.body) || g.body->hasCredential()) continue;
+    if (g.body->hasIp()) {
+      ctx.sink.error("operator-alias", alias.target.span,
+                     fmt::format("alias `{}` exposes the operator surface {}, which group `{}` "
+                                 "grants to {} without a credential condition",
+                                 alias.name.text, where, g.name,
+                                 coveredFamiliesPhrase(coveredFamilies(g.body->ip))),
+                     "narrow the `ip` condition of group `" + g.name +
+                         "` to your networks or add a credential condition, or remove the alias");
+    } else {
       ctx.sink.error("operator-alias", alias.target.span,
                      fmt::format("alias `{}` exposes the operator surface {}, which group `{}` "
                                  "grants without an ip or credential condition",
@@ -170,14 +181,7 @@ void checkTarget(Context& ctx, const RealmScope& realm, const ast::Project& proj
 
 void checkSettings(Context& ctx, const ast::Alias& alias,
                    std::map<std::string, const ast::Alias*>& domains) {
-  if (alias.target_path) {
-    if (auto problem = pathPrefixProblem(alias.target_path->value)) {
-      ctx.sink.error("invalid-path-prefix", alias.target_path->span,
-                     fmt::format("target path {} is not valid: {}",
-                                 diag::quote(alias.target_path->value), *problem),
-                     "write a decoded absolute path such as `/api/v1`");
-    }
-  }
+  if (alias.target_path) checkPathPrefix(ctx, *alias.target_path, "target path");
   if (alias.allow_path_override && !alias.target_path) {
     ctx.sink.warning("invalid-alias-setting", alias.allow_path_override->span,
                      "`allow_path_override` has no effect without `target_path`",

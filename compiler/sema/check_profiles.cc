@@ -7,7 +7,11 @@
 //   is a warning.
 // - production: both of those are errors, and a group that grants an
 //   operator surface without an `ip` condition is a warning, because a
-//   stolen credential then works from anywhere.
+//   stolen credential then works from anywhere. A JWT condition without
+//   `realm_claim` is a warning, because tokens are then not bound to the
+//   realm.
+// An `ip` condition that covers every IPv4 or every IPv6 address counts as
+// no `ip` condition in these rules, because any client can use that family.
 // A project without a permissions block gets a note when some of its
 // containers inherit from it, because those containers deny everything.
 #include <fmt/format.h>
@@ -15,6 +19,7 @@
 #include <algorithm>
 #include <set>
 
+#include "compiler/sema/address_check.h"
 #include "compiler/sema/checker.h"
 #include "compiler/sema/values.h"
 
@@ -90,23 +95,58 @@ void checkBlock(Context& ctx, const BlockSite& site, ProfileLevel level) {
     if (operator_grants == ir::kNoServices) continue;
     std::string services = surfacesPhrase(operator_grants);
     diag::Span at = g.entry->name.span;
-    if (!g.body->hasIp() && !g.body->hasCredential()) {
-      std::string message = fmt::format(
-          "group `{}` has no conditions, so it opens {} of {} to everyone",
-          g.name, services, owner);
-      std::string help = "add an `ip` or credential condition to the group";
+    if (restrictsClientAddresses(*g.body)) continue;
+    // Without a restricting `ip` condition: none at all, or one that covers
+    // a whole address family.
+    std::string covered;
+    if (g.body->hasIp()) covered = coveredFamiliesPhrase(coveredFamilies(g.body->ip));
+    if (!g.body->hasCredential()) {
+      std::string message =
+          covered.empty()
+              ? fmt::format("group `{}` has no conditions, so it opens {} of {} to everyone",
+                            g.name, services, owner)
+              : fmt::format("group `{}` admits {} and has no credential condition, so it "
+                            "opens {} of {} to everyone",
+                            g.name, covered, services, owner);
+      std::string help = covered.empty()
+                             ? "add an `ip` or credential condition to the group"
+                             : "narrow the `ip` condition to your networks, or add a credential "
+                               "condition";
       if (level == ProfileLevel::Production) {
         ctx.sink.error("profile-default-allow", at, message + " under profile `production`", help);
       } else {
         ctx.sink.warning("profile-default-allow", at, message, help);
       }
-    } else if (level == ProfileLevel::Production && !g.body->hasIp()) {
+    } else if (level == ProfileLevel::Production) {
       ctx.sink.warning("profile-unrestricted-operator", at,
-                       fmt::format("group `{}` grants {} from any address under profile "
-                                   "`production`",
-                                   g.name, services),
-                       "add an `ip` condition so a leaked credential only works from your "
-                       "networks");
+                       fmt::format("group `{}` grants {} from {} under profile `production`",
+                                   g.name, services, covered.empty() ? "any address" : covered),
+                       covered.empty()
+                           ? "add an `ip` condition so a leaked credential only works from your "
+                             "networks"
+                           : "narrow the `ip` condition to your networks, so a leaked "
+                             "credential only works from them");
+    }
+  }
+}
+
+// Under `production`, every JWT condition that a block uses must bind its
+// tokens to the realm. Each condition is reported once, even when a
+// realm-level group is used by several blocks.
+void checkRealmClaims(Context& ctx, const BlockSite& site,
+                      std::set<const ast::JwtCondition*>& reported) {
+  for (const ResolvedGroup& g : ctx.scope.resolveGroups(*site.realm, *site.block)) {
+    if (g.body == nullptr) continue;
+    for (const ast::JwtCondition& jwt : g.body->jwts) {
+      if (jwt.realm_claim || !reported.insert(&jwt).second) continue;
+      ctx.sink.warning(
+          "jwt-without-realm-claim", jwt.span,
+          fmt::format("the jwt condition of group `{}` does not bind tokens to realm `{}` under "
+                      "profile `production`",
+                      g.name, site.realm->realm->name.text),
+          fmt::format("add `realm_claim \"hoody_realm\"` (or the claim your issuer sets), so "
+                      "only tokens whose claim equals `{}` are accepted",
+                      site.realm->realm->name.text));
     }
   }
 }
@@ -129,9 +169,11 @@ void checkProfiles(Context& ctx) {
       }
     }
   }
+  std::set<const ast::JwtCondition*> reported_realm_claims;
   forEachBlock(ctx, [&](const BlockSite& site) {
     ProfileLevel level = ctx.scope.profileLevel(*site.realm, *site.project);
     if (level != ProfileLevel::Open) checkBlock(ctx, site, level);
+    if (level == ProfileLevel::Production) checkRealmClaims(ctx, site, reported_realm_claims);
   });
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Services, methods and paths of grants and defaults: every name is in the
-// closed set, path prefixes are canonical, and defaults do not contradict
-// each other.
+// closed set, path prefixes can match a normalized request path (and are
+// written in that form), and defaults do not contradict each other.
 #include <fmt/format.h>
 
 #include <map>
@@ -40,14 +40,7 @@ void checkMethod(Context& ctx, const ast::Word& method) {
 void checkGrant(Context& ctx, const ast::Grant& grant) {
   for (const ast::Word& s : grant.services) checkServiceName(ctx, s, true);
   for (const ast::Word& m : grant.methods) checkMethod(ctx, m);
-  for (const ast::Text& p : grant.paths) {
-    if (auto problem = pathPrefixProblem(p.value)) {
-      ctx.sink.error("invalid-path-prefix", p.span,
-                     fmt::format("path prefix {} is not valid: {}", diag::quote(p.value), *problem),
-                     "write a decoded absolute path such as `/metrics`, without `.`/`..` "
-                     "segments, `//`, `%`, `?` or `#`");
-    }
-  }
+  for (const ast::Text& p : grant.paths) checkPathPrefix(ctx, p, "path prefix");
 }
 
 // A block may set one global default and any number of per-service ones,
@@ -81,6 +74,25 @@ void checkDefaults(Context& ctx, const ast::PermissionsBlock& block) {
 }
 
 }  // namespace
+
+bool checkPathPrefix(Context& ctx, const ast::Text& path, std::string_view setting) {
+  if (auto problem = pathPrefixProblem(path.value)) {
+    ctx.sink.error("invalid-path-prefix", path.span,
+                   fmt::format("{} {} is not valid: {}", setting, diag::quote(path.value), *problem),
+                   "write an absolute path such as `/api/v1`, without `.` or `..` segments, "
+                   "`//`, `;`, `?` or `#`");
+    return false;
+  }
+  std::string normalized = normalizePathPrefix(path.value);
+  if (normalized != path.value) {
+    ctx.sink.warning("non-normalized-path-prefix", path.span,
+                     fmt::format("{} {} is matched as {}, the form the proxy normalizes request "
+                                 "paths to",
+                                 setting, diag::quote(path.value), diag::quote(normalized)),
+                     "write `" + normalized + "`");
+  }
+  return true;
+}
 
 bool checkServiceName(Context& ctx, const ast::Word& service, bool allow_all) {
   if (ir::serviceFromName(service.text) || (allow_all && service.text == "all")) return true;

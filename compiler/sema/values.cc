@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "runtime/http/path.h"
+
 namespace hoody::sema {
 namespace {
 
@@ -47,6 +49,48 @@ size_t editDistance(std::string_view a, std::string_view b) {
     }
   }
   return d[a.size()][b.size()];
+}
+
+// Decodes `%2e` and `%2E` to `.`, so an encoded dot segment is seen as one.
+std::string decodeDots(std::string_view segment) {
+  std::string out;
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size() && segment[i + 1] == '2' &&
+        (segment[i + 2] == 'e' || segment[i + 2] == 'E')) {
+      out.push_back('.');
+      i += 2;
+    } else {
+      out.push_back(segment[i]);
+    }
+  }
+  return out;
+}
+
+// Bytes a request path may carry unencoded (RFC 3986 section 3.3: unreserved
+// characters, sub-delims, `:`, `@` and `/`), plus `%`, which starts an escape.
+bool isPathAlphabet(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(static_cast<char>(c))) {
+    return true;
+  }
+  return std::string_view("-._~!$&'()*+,;=:@/%").find(static_cast<char>(c)) !=
+         std::string_view::npos;
+}
+
+// Percent-encodes every byte outside the path alphabet, as a client must
+// before sending the path.
+std::string encodeOutsidePathAlphabet(std::string_view path) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : path) {
+    if (isPathAlphabet(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
 }
 
 std::string lowercase(std::string_view text) {
@@ -127,27 +171,35 @@ std::optional<std::string> pathPrefixProblem(std::string_view path) {
   if (path.empty()) return "it is empty";
   if (path[0] != '/') return "it does not start with `/`";
   for (unsigned char c : path) {
-    if (c == '%') return "it contains `%`; write the path decoded";
     if (c == '?' || c == '#') return "it contains a query or fragment";
     if (c == '\\') return "it contains a backslash";
     if (c <= 0x20 || c == 0x7f) return "it contains a space or control character";
+    if (c == ';') return "it contains `;`, which the proxy rejects in request paths";
   }
   std::string_view rest = path.substr(1);
   while (!rest.empty()) {
     size_t slash = rest.find('/');
-    std::string_view segment = rest.substr(0, slash);
+    std::string segment = decodeDots(rest.substr(0, slash));
     if (segment == "." || segment == "..") return "it contains a `.` or `..` segment";
     if (segment.empty() && slash != std::string_view::npos) return "it contains `//`";
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }
-  return std::nullopt;
+  auto normalized = http::normalizePath(encodeOutsidePathAlphabet(path));
+  if (normalized) return std::nullopt;
+  const std::string& code = normalized.error().code;
+  if (code == "invalid-escape") return "it contains an invalid percent escape";
+  if (code == "encoded-reserved") {
+    return "it contains an encoded `/`, `\\`, NUL, `;`, `?` or `#`, which the proxy rejects in "
+           "request paths";
+  }
+  if (code == "invalid-utf8") return "its percent escapes are not valid UTF-8";
+  return "the proxy rejects it as a request path: " + normalized.error().message;
 }
 
 std::string normalizePathPrefix(std::string_view path) {
-  std::string out(path);
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
+  auto normalized = http::normalizePath(encodeOutsidePathAlphabet(path));
+  return normalized ? std::move(*normalized) : std::string(path);
 }
 
 std::optional<std::array<uint8_t, 32>> parseSha256Hex(std::string_view hex) {

@@ -44,11 +44,19 @@ std::optional<EndpointText> splitEndpoint(std::string_view text);
 
 /// Checks a path prefix of a grant or alias. Returns the reason it is
 /// rejected (for a diagnostic), or nullopt when it is valid. A valid prefix
-/// starts with `/`, has no empty, `.` or `..` segment, no `%`, `?`, `#`,
-/// backslash, space or control character.
+/// starts with `/`, has no `.` or `..` segment (also when percent-encoded)
+/// and no empty segment except a final one (a trailing slash). It has no `?`,
+/// `#`, `;`, backslash, space or control character, and no percent escape
+/// that the proxy rejects in request paths: invalid escapes, encoded `/`,
+/// `\`, NUL, `;`, `?` or `#`, and escapes that are not valid UTF-8.
 std::optional<std::string> pathPrefixProblem(std::string_view path);
 
-/// Returns a valid prefix without its trailing slash ("/" stays "/").
+/// Returns a valid prefix (see pathPrefixProblem) in the form the proxy
+/// normalizes request paths to before deciding: percent-encoded unreserved
+/// characters decoded, other escapes in uppercase hex, and bytes outside the
+/// RFC 3986 path alphabet (such as UTF-8 text) percent-encoded. A trailing
+/// slash is kept, because "/admin/" matches only paths below "/admin" while
+/// "/admin" also matches "/admin" itself.
 std::string normalizePathPrefix(std::string_view path);
 
 /// Decodes exactly 64 hex digits (either case) into a SHA-256 digest.

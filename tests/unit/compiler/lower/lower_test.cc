@@ -5,6 +5,7 @@
 
 #include "runtime/abi/address.h"
 #include "runtime/auth/auth.h"
+#include "runtime/policy/interpreter.h"
 #include "tests/unit/compiler/frontend_fixture.h"
 
 namespace hoody::testing {
@@ -121,10 +122,27 @@ TEST(LowerTest, ServicesMethodsAndPathsBecomeBitsets) {
   ASSERT_EQ(g.grants.size(), 2u);
   EXPECT_EQ(g.grants[0].services, ir::bit(ir::Service::Http) | ir::bit(ir::Service::Files));
   EXPECT_EQ(g.grants[0].methods, ir::bit(ir::Method::Get) | ir::bit(ir::Method::Head));
-  EXPECT_EQ(g.grants[0].path_prefixes, (std::vector<std::string>{"/metrics", "/health"}));
+  EXPECT_EQ(g.grants[0].path_prefixes, (std::vector<std::string>{"/metrics/", "/health"}));
   EXPECT_EQ(g.grants[1].services, ir::kAllServices);
   EXPECT_EQ(g.grants[1].methods, ir::kAllMethods);
   EXPECT_TRUE(g.grants[1].path_prefixes.empty());
+}
+
+TEST(LowerTest, TrailingSlashPrefixMatchesOnlyBelow) {
+  auto out = check(inProject(
+      "permissions { group admins { ip 192.0.2.0/24; allow http paths \"/admin/\" }\n"
+      " group status { ip 192.0.2.0/24; allow http paths \"/status\" } }\n" +
+      container("a", kContainerA)));
+  ASSERT_TRUE(out.ok) << rendered(out);
+  const ir::PermissionBlock& block = blockOf(realmOf(out), "a");
+  const ir::Grant& below = block.groups.at(0).grants.at(0);
+  EXPECT_FALSE(policy::grantCovers(below, ir::Service::Http, ir::Method::Get, "/admin"));
+  EXPECT_TRUE(policy::grantCovers(below, ir::Service::Http, ir::Method::Get, "/admin/"));
+  EXPECT_TRUE(policy::grantCovers(below, ir::Service::Http, ir::Method::Get, "/admin/users"));
+  const ir::Grant& itself = block.groups.at(1).grants.at(0);
+  EXPECT_TRUE(policy::grantCovers(itself, ir::Service::Http, ir::Method::Get, "/status"));
+  EXPECT_TRUE(policy::grantCovers(itself, ir::Service::Http, ir::Method::Get, "/status/x"));
+  EXPECT_FALSE(policy::grantCovers(itself, ir::Service::Http, ir::Method::Get, "/statuses"));
 }
 
 TEST(LowerTest, RealmGroupReferencesAreCopiedIn) {

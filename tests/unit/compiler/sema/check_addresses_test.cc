@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tests of address checks: invalid-cidr, invalid-address, cidr-host-bits and
-// overlapping-cidr, including the non-canonical spellings that tools read
-// differently.
+// Tests of address checks: invalid-cidr, invalid-address, cidr-host-bits,
+// overlapping-cidr and non-canonical-ipv6, including the non-canonical
+// spellings that tools read differently.
 #include "tests/unit/compiler/frontend_fixture.h"
 
 namespace hoody::testing {
@@ -88,9 +88,85 @@ TEST(CheckAddressesTest, HostBitsWarnWithNormalizedForm) {
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_EQ(warnings[0]->severity, diag::Severity::Warning);
   EXPECT_EQ(warnings[0]->message, "`192.0.2.7/24` has host bits set; it means `192.0.2.0/24`");
-  EXPECT_EQ(warnings[0]->help, "write `192.0.2.0/24`");
+  EXPECT_EQ(warnings[0]->help, "write `192.0.2.0/24`, or `192.0.2.7/32` if only that address is "
+                               "meant");
   EXPECT_EQ(warnings[1]->message, "`2001:db8::1/32` has host bits set; it means `2001:db8::/32`");
+  EXPECT_EQ(warnings[1]->help, "write `2001:db8::/32`, or `2001:db8::1/128` if only that address "
+                               "is meant");
   EXPECT_TRUE(out.ok);
+}
+
+TEST(CheckAddressesTest, HostBitsAreErrorsInProductionAllowLists) {
+  auto out = check(inProject("permissions { default deny\n group ops { ip 10.1.2.3/8; allow "
+                             "terminal } }\n" +
+                                 container("a", kContainerA,
+                                           "firewall { ingress allow tcp from 2001:db8::1/32 port "
+                                           "443 }"),
+                             "production"));
+  auto errors = withCode(out, "cidr-host-bits");
+  ASSERT_EQ(errors.size(), 2u) << rendered(out);
+  EXPECT_EQ(errors[0]->severity, diag::Severity::Error);
+  EXPECT_EQ(errors[0]->message, "`10.1.2.3/8` has host bits set; it means `10.0.0.0/8` under "
+                                "profile `production`");
+  EXPECT_EQ(errors[1]->severity, diag::Severity::Error);
+  EXPECT_FALSE(out.ok);
+}
+
+TEST(CheckAddressesTest, SharedGroupHostBitsFollowTheProjectsUsingIt) {
+  std::string realm_group = "realm r {\n group office { ip 10.1.2.3/8; allow terminal }\n";
+  std::string project = " project p id " + std::string(kProjectId) + " {\n";
+  std::string rest = " permissions { default deny\n group office }\n" +
+                     container("a", kContainerA) + " }\n}\n";
+  auto team = check(realm_group + project + rest);
+  EXPECT_EQ(only(team, "cidr-host-bits").severity, diag::Severity::Warning);
+  auto production = check(realm_group + project + " profile production\n" + rest);
+  EXPECT_EQ(only(production, "cidr-host-bits").severity, diag::Severity::Error);
+}
+
+TEST(CheckAddressesTest, NonCanonicalIpv6Warns) {
+  struct Case {
+    const char* entry;
+    const char* canonical;
+  };
+  const Case cases[] = {
+      {"2001:DB8::/32", "2001:db8::/32"},
+      {"2001:0db8:0000::/48", "2001:db8::/48"},
+      {"2001:db8:0:0:0:0:0:1", "2001:db8::1"},
+      {"2001:db8::1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},  // `::` never stands for one group
+      {"2001:db8:0:0:1::1", "2001:db8::1:0:0:1"},        // the longer run is compressed
+      {"2001:0:0:1:0:0:1:1", "2001::1:0:0:1:1"},         // the first of equal runs
+      {"0:0:0:0:0:0:0:0/0", "::/0"},
+      {"64:FF9B::192.0.2.1", "64:ff9b::192.0.2.1"},
+  };
+  for (const Case& c : cases) {
+    auto out = checkIpList(c.entry);
+    const auto& d = only(out, "non-canonical-ipv6");
+    EXPECT_EQ(d.severity, diag::Severity::Warning);
+    EXPECT_EQ(d.message, std::string("`") + c.entry +
+                             "` is not in the canonical form of RFC 5952, `" + c.canonical + "`");
+    EXPECT_EQ(d.help, std::string("write `") + c.canonical + "`");
+    EXPECT_TRUE(out.ok) << rendered(out);
+  }
+}
+
+TEST(CheckAddressesTest, CanonicalIpv6HasNoWarning) {
+  for (const char* entry : {"2001:db8::/32", "::/0", "::1", "2001:db8:0:1:1:1:1:1", "fe80::/10",
+                            "2001:db8::1:0:0:1", "64:ff9b::192.0.2.1"}) {
+    auto out = checkIpList(entry);
+    EXPECT_EQ(countCode(out, "non-canonical-ipv6"), 0u) << entry << "\n" << rendered(out);
+  }
+}
+
+TEST(CheckAddressesTest, NonCanonicalIpv6SingleAddresses) {
+  auto out = check(inProject(container("a", kContainerA, "network { dns 2001:DB8::53 }")));
+  EXPECT_EQ(only(out, "non-canonical-ipv6").help, "write `2001:db8::53`");
+}
+
+TEST(CheckAddressesTest, HostBitsReportOnlyTheNormalizedForm) {
+  auto out = checkIpList("2001:DB8::1/32");
+  EXPECT_EQ(countCode(out, "non-canonical-ipv6"), 0u);
+  EXPECT_EQ(only(out, "cidr-host-bits").message,
+            "`2001:DB8::1/32` has host bits set; it means `2001:db8::/32`");
 }
 
 TEST(CheckAddressesTest, SlashZeroIsValid) {

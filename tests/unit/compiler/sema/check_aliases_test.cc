@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of alias rules: operator-alias, orphan-alias, generic-alias-name,
 // alias-collision, invalid-alias-target, ambiguous-name, ct-log-visibility,
-// invalid-alias-setting and invalid-path-prefix on target paths.
+// invalid-alias-setting, and invalid-path-prefix and non-normalized-path-prefix
+// on target paths.
 #include "tests/unit/compiler/frontend_fixture.h"
 
 namespace hoody::testing {
@@ -120,6 +121,26 @@ TEST(CheckAliasesTest, DuplicateCustomDomainCollides) {
 TEST(CheckAliasesTest, InvalidTargetPath) {
   auto out = checkAlias("default allow http", "alias acme-web -> api.http { target_path \"/a/../b\" }");
   EXPECT_EQ(countCode(out, "invalid-path-prefix"), 1u);
+}
+
+TEST(CheckAliasesTest, NonNormalizedTargetPathWarns) {
+  auto out = checkAlias("default allow http",
+                        "alias acme-web -> api.http { target_path \"/%7Eshop\" }");
+  EXPECT_EQ(only(out, "non-normalized-path-prefix").message,
+            "target path `/%7Eshop` is matched as `/~shop`, the form the proxy normalizes request "
+            "paths to");
+}
+
+TEST(CheckAliasesTest, OperatorSurfaceOpenToWholeInternetIsRejected) {
+  auto out = checkAlias("group anyone { ip 0.0.0.0/0; allow terminal }",
+                        "alias acme-shell -> api.terminal");
+  const auto& d = only(out, "operator-alias");
+  EXPECT_EQ(d.message, "alias `acme-shell` exposes the operator surface `terminal` of container "
+                       "`api`, which group `anyone` grants to every IPv4 address without a "
+                       "credential condition");
+  out = checkAlias("group office { ip 192.0.2.0/24; allow terminal }",
+                   "alias acme-shell -> api.terminal");
+  EXPECT_EQ(countCode(out, "operator-alias"), 0u) << rendered(out);
 }
 
 TEST(CheckAliasesTest, PathOverrideWithoutTargetPathWarns) {

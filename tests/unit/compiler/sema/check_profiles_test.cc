@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of profile rules: profile-default-allow, profile-unrestricted-operator,
-// absent-permissions, invalid-profile-setting and profile-cycle.
+// absent-permissions, invalid-profile-setting and profile-cycle. The
+// production rule jwt-without-realm-claim is tested with the JWT checks,
+// which have key files at hand.
 #include "tests/unit/compiler/frontend_fixture.h"
 
 namespace hoody::testing {
@@ -46,6 +48,71 @@ TEST(CheckProfilesTest, ProductionWarnsWithoutIp) {
   EXPECT_EQ(d.severity, diag::Severity::Warning);
   EXPECT_EQ(d.message, "group `ops` grants the operator surface `terminal` from any address under "
                        "profile `production`");
+}
+
+TEST(CheckProfilesTest, ProductionRejectsWholeInternetOperatorGroup) {
+  struct Case {
+    const char* ip;
+    const char* covered;
+  };
+  const Case cases[] = {
+      {"0.0.0.0/0, ::/0", "every address"},
+      {"0.0.0.0/1, 128.0.0.0/1", "every IPv4 address"},
+      {"192.0.2.0/24, ::/1, 8000::/1", "every IPv6 address"},
+      {"0.0.0.0/0, 2001:db8::/32", "every IPv4 address"},
+  };
+  for (const Case& c : cases) {
+    auto out = check(inProject(std::string("permissions { default deny\n group g { ip ") + c.ip +
+                                   "; allow terminal } }\n" + container("a", kContainerA),
+                               "production"));
+    const auto& d = only(out, "profile-default-allow");
+    EXPECT_EQ(d.severity, diag::Severity::Error) << c.ip;
+    EXPECT_EQ(d.message, std::string("group `g` admits ") + c.covered +
+                             " and has no credential condition, so it opens the operator surface "
+                             "`terminal` of project `p` to everyone under profile `production`");
+    EXPECT_EQ(d.help, "narrow the `ip` condition to your networks, or add a credential condition");
+    EXPECT_FALSE(out.ok) << c.ip;
+  }
+}
+
+TEST(CheckProfilesTest, PartialRangesStillRestrict) {
+  auto out = check(inProject("permissions { default deny\n group g { ip 0.0.0.0/1, ::/1; allow "
+                             "terminal } }\n" +
+                                 container("a", kContainerA),
+                             "production"));
+  EXPECT_EQ(countCode(out, "profile-default-allow"), 0u) << rendered(out);
+  EXPECT_EQ(countCode(out, "profile-unrestricted-operator"), 0u) << rendered(out);
+  EXPECT_TRUE(out.ok) << rendered(out);
+}
+
+TEST(CheckProfilesTest, WholeInternetWithCredentialWarns) {
+  auto out = check(inProject("permissions { group ops { ip 0.0.0.0/0, ::/0; " + kBearer +
+                                 "; allow terminal } }\n" + container("a", kContainerA),
+                             "production"));
+  const auto& d = only(out, "profile-unrestricted-operator");
+  EXPECT_EQ(d.severity, diag::Severity::Warning);
+  EXPECT_EQ(d.message, "group `ops` grants the operator surface `terminal` from every address "
+                       "under profile `production`");
+  EXPECT_TRUE(out.ok) << rendered(out);
+}
+
+TEST(CheckProfilesTest, TeamWarnsOnWholeInternetOperatorGroup) {
+  auto out = check(inProject("permissions { group g { ip ::/0, 0.0.0.0/0; allow files } }\n" +
+                             container("a", kContainerA)));
+  EXPECT_EQ(only(out, "profile-default-allow").severity, diag::Severity::Warning);
+  EXPECT_TRUE(out.ok);
+  auto open = check(inProject("permissions { group g { ip ::/0, 0.0.0.0/0; allow files } }\n" +
+                                  container("a", kContainerA),
+                              "open"));
+  EXPECT_EQ(countCode(open, "profile-default-allow"), 0u);
+}
+
+TEST(CheckProfilesTest, WholeInternetForPublicSurfacesIsFine) {
+  auto out = check(inProject("permissions { group world { ip 0.0.0.0/0, ::/0; allow http } }\n" +
+                                 container("a", kContainerA),
+                             "production"));
+  EXPECT_EQ(out.warning_count, 0u) << rendered(out);
+  EXPECT_TRUE(out.ok);
 }
 
 TEST(CheckProfilesTest, TeamWarnsOnDefaultAllow) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of service checks: unknown-service, unknown-method,
-// invalid-path-prefix and conflicting-default.
+// invalid-path-prefix, non-normalized-path-prefix and conflicting-default.
 #include "tests/unit/compiler/frontend_fixture.h"
 
 namespace hoody::testing {
@@ -48,9 +48,17 @@ TEST(CheckServicesTest, InvalidPathPrefixes) {
       {"metrics", "it does not start with `/`"},
       {"/a/../admin", "it contains a `.` or `..` segment"},
       {"/a/./b", "it contains a `.` or `..` segment"},
-      {"/%61dmin", "it contains `%`; write the path decoded"},
+      {"/a/%2e%2E/admin", "it contains a `.` or `..` segment"},
+      {"/admin/.", "it contains a `.` or `..` segment"},
       {"/a//b", "it contains `//`"},
+      {"//", "it contains `//`"},
       {"/a?b=1", "it contains a query or fragment"},
+      {"/a;jsessionid=1", "it contains `;`, which the proxy rejects in request paths"},
+      {"/a%2Fb", "it contains an encoded `/`, `\\`, NUL, `;`, `?` or `#`, which the proxy "
+                 "rejects in request paths"},
+      {"/a%zz", "it contains an invalid percent escape"},
+      {"/a%4", "it contains an invalid percent escape"},
+      {"/caf%C3", "its percent escapes are not valid UTF-8"},
       {"", "it is empty"},
   };
   for (const Case& c : cases) {
@@ -59,6 +67,48 @@ TEST(CheckServicesTest, InvalidPathPrefixes) {
     const auto& d = only(out, "invalid-path-prefix");
     EXPECT_EQ(d.message, std::string("path prefix `") + c.path + "` is not valid: " + c.reason);
   }
+}
+
+TEST(CheckServicesTest, NonNormalizedPrefixesWarnWithMatchedForm) {
+  struct Case {
+    const char* path;
+    const char* normalized;
+  };
+  const Case cases[] = {
+      {"/%61dmin", "/admin"},
+      {"/%7Eops/", "/~ops/"},
+      {"/caf%c3%a9", "/caf%C3%A9"},
+      {"/caf\xC3\xA9", "/caf%C3%A9"},
+      {"/a[1]", "/a%5B1%5D"},
+      {"/a%20b", "/a%20b"},
+  };
+  for (const Case& c : cases) {
+    auto out = checkBlock(std::string("group ops { ip 192.0.2.0/24; allow http paths \"") +
+                          c.path + "\" }");
+    EXPECT_EQ(countCode(out, "invalid-path-prefix"), 0u) << c.path << "\n" << rendered(out);
+    auto found = withCode(out, "non-normalized-path-prefix");
+    if (std::string(c.path) == c.normalized) {
+      EXPECT_TRUE(found.empty()) << c.path << "\n" << rendered(out);
+      continue;
+    }
+    ASSERT_EQ(found.size(), 1u) << c.path << "\n" << rendered(out);
+    EXPECT_EQ(found[0]->severity, diag::Severity::Warning);
+    EXPECT_EQ(found[0]->message, std::string("path prefix ") + diag::quote(c.path) +
+                                     " is matched as `" + c.normalized +
+                                     "`, the form the proxy normalizes request paths to");
+    EXPECT_EQ(found[0]->help, std::string("write `") + c.normalized + "`");
+    ASSERT_TRUE(out.ok) << rendered(out);
+    EXPECT_EQ(out.policy.realms[0].blocks[0].groups[0].grants[0].path_prefixes,
+              std::vector<std::string>{c.normalized});
+  }
+}
+
+TEST(CheckServicesTest, TrailingSlashIsKept) {
+  auto out = checkBlock("group ops { ip 192.0.2.0/24; allow http paths \"/admin/\", \"/metrics\" }");
+  EXPECT_EQ(out.warning_count, 0u) << rendered(out);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  EXPECT_EQ(out.policy.realms[0].blocks[0].groups[0].grants[0].path_prefixes,
+            (std::vector<std::string>{"/admin/", "/metrics"}));
 }
 
 TEST(CheckServicesTest, TwoGlobalDefaultsConflict) {
