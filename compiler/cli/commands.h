@@ -25,6 +25,12 @@ int runCheck(const PolicyInput& input);
 int runCompile(const PolicyInput& input, const std::string& out_dir);
 int runTest(const PolicyInput& input);
 
+/// Decision engine of `hoodyc explain`; both give the same decisions.
+enum class Engine {
+  Interpreter,  ///< runtime/policy reference interpreter.
+  Jit,          ///< Native code from the LLVM ORC JIT (runtime/jit).
+};
+
 struct ExplainRequest {
   std::string host;
   std::string client;
@@ -35,6 +41,7 @@ struct ExplainRequest {
   std::optional<std::string> jwt;
   std::optional<std::string> sni;
   std::optional<long long> now;  ///< Unix seconds; the clock when absent.
+  Engine engine = Engine::Interpreter;
 };
 int runExplain(const PolicyInput& input, const ExplainRequest& request);
 

@@ -10,6 +10,7 @@
 #include "runtime/abi/address.h"
 #include "runtime/auth/auth.h"
 #include "runtime/http/path.h"
+#include "runtime/jit/jit_engine.h"
 #include "runtime/policy/interpreter.h"
 
 namespace hoody::cli {
@@ -117,6 +118,20 @@ std::string describeCredentialFailures(const ir::Realm& realm, const ir::Permiss
   return out;
 }
 
+// Decides `facts` with the chosen engine. The JIT engine is compiled for
+// this one request, which costs milliseconds but shows what the generated
+// code decides.
+Result<policy::Decision> decideWith(Engine engine, std::shared_ptr<const ir::Policy> policy,
+                                    const policy::RequestFacts& facts,
+                                    policy::Verifier& verifier) {
+  if (engine == Engine::Interpreter) {
+    return policy::Interpreter(std::move(policy)).decide(facts, verifier);
+  }
+  auto jit = jit::JitEngine::create(std::move(policy));
+  if (!jit) return Unexpected<Error>{jit.error()};
+  return (*jit)->decide(facts, verifier);
+}
+
 }  // namespace
 
 int runExplain(const PolicyInput& input, const ExplainRequest& req) {
@@ -190,7 +205,6 @@ int runExplain(const PolicyInput& input, const ExplainRequest& req) {
   } else if (req.bearer || req.jwt) {
     creds = policy::parseAuthorization("Bearer " + (req.bearer ? *req.bearer : *req.jwt));
   }
-  policy::Interpreter interp(policy);
   policy::RequestFacts f;
   f.host = host.key;
   f.client = *client;
@@ -201,7 +215,12 @@ int runExplain(const PolicyInput& input, const ExplainRequest& req) {
                                std::chrono::system_clock::now().time_since_epoch())
                                .count());
   auth::CachingVerifier verifier;
-  policy::Decision d = interp.decide(f, verifier);
+  Result<policy::Decision> decided = decideWith(req.engine, policy, f, verifier);
+  if (!decided) {
+    std::cerr << "hoodyc: error: --engine jit: " << decided.error().message << "\n";
+    return kExitUsage;
+  }
+  const policy::Decision& d = *decided;
 
   e.status = policy::statusOf(d.outcome);
   e.allowed = d.outcome == policy::Outcome::Allow;

@@ -69,6 +69,12 @@ int main(int argc, char** argv) {
   explain->add_option("--sni", req.sni, "TLS server name, when it differs from the host");
   auto* now_opt = explain->add_option("--now", now, "Clock for JWT checks, Unix seconds");
   explain->add_flag("--json", input.json, "Print one JSON object");
+  std::string engine = "interp";
+  explain
+      ->add_option("--engine", engine,
+                   "Decision engine: interp (reference interpreter, default) or jit "
+                   "(LLVM native code); both decide the same")
+      ->check(CLI::IsMember({"interp", "jit"}));
 
   std::string node, domain;
   auto* urls = app.add_subcommand("urls", "Print each container's service URLs");
@@ -104,6 +110,7 @@ int main(int argc, char** argv) {
   if (test->parsed()) return runTest(input);
   if (explain->parsed()) {
     if (now_opt->count() > 0) req.now = now;
+    req.engine = engine == "jit" ? Engine::Jit : Engine::Interpreter;
     return runExplain(input, req);
   }
   if (urls->parsed()) return runUrls(input, node, domain);

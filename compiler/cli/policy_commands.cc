@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // hoodyc check, compile and test.
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBufferRef.h>
+
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "compiler/cli/commands.h"
 #include "compiler/cli/front.h"
+#include "compiler/codegen/llvm/decision_codegen.h"
 #include "runtime/abi/address.h"
 #include "runtime/abi/bundle.h"
 #include "runtime/http/path.h"
+#include "runtime/jit/decision_abi.h"
 #include "runtime/policy/interpreter.h"
 #include "runtime/policy/presented_verifier.h"
 
@@ -36,6 +42,25 @@ policy::Credentials presentedCredentials(const ir::Policy& policy, const std::st
   return c;
 }
 
+// Generates the decision functions of `policy` as LLVM bitcode for the
+// bundle. Its manifest entry records the target triple and the decision ABI
+// version, which JitEngine::createFromBitcode checks before it compiles.
+Result<bundle::Artifact> decisionBitcode(const ir::Policy& policy) {
+  auto bitcode = codegen::emitBitcode(policy);
+  if (!bitcode) return Unexpected<Error>{bitcode.error()};
+  auto triple = llvm::getBitcodeTargetTriple(llvm::MemoryBufferRef(*bitcode, "decision.bc"));
+  if (!triple) {
+    return makeError("codegen-failed", "cannot read the target triple of the generated bitcode: " +
+                                           llvm::toString(triple.takeError()));
+  }
+  bundle::Artifact artifact;
+  artifact.name = "decision.bc";
+  artifact.fields = {{"target_triple", *triple},
+                     {"decision_abi_version", std::to_string(jit::kDecisionAbiVersion)}};
+  artifact.bytes = std::move(*bitcode);
+  return artifact;
+}
+
 }  // namespace
 
 int runCheck(const PolicyInput& input) {
@@ -57,14 +82,23 @@ int runCompile(const PolicyInput& input, const std::string& out_dir) {
   if (!front.out.ok) {
     return kExitPolicy;
   }
+
   bundle::BundleInfo info;
   info.sources = input.files;
   info.inventory = input.inventory.value_or("");
+  auto bitcode = decisionBitcode(front.out.policy);
+  if (!bitcode) {
+    std::cerr << "hoodyc: error: cannot generate the decision functions: "
+              << bitcode.error().message << "\n";
+    return kExitUsage;
+  }
+  info.artifacts.push_back(std::move(*bitcode));
   auto written = bundle::writeBundle(out_dir, front.out.policy, info);
   if (!written) {
     std::cerr << "hoodyc: error: " << written.error().message << "\n";
     return kExitUsage;
   }
+
   size_t containers = 0;
   for (const auto& realm : front.out.policy.realms) containers += realm.containers.size();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

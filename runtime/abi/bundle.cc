@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 namespace hoody::bundle {
@@ -258,6 +259,73 @@ Result<void> writeFileAtomic(const std::string& path, std::string_view data) {
   return {};
 }
 
+nlohmann::json manifestEntry(std::string_view bytes) {
+  return {{"sha256", sha256Hex(bytes)}, {"size", bytes.size()}};
+}
+
+bool isPlainFileName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find_first_of(std::string_view("/\0", 2)) == std::string_view::npos;
+}
+
+Result<void> checkArtifacts(const std::vector<Artifact>& artifacts) {
+  std::set<std::string_view> names = {kIrFile, kManifestFile};
+  for (const Artifact& artifact : artifacts) {
+    if (!isPlainFileName(artifact.name)) {
+      return makeError("invalid-artifact",
+                       "artifact name `" + artifact.name + "` is not a plain file name");
+    }
+    if (!names.insert(artifact.name).second) {
+      return makeError("invalid-artifact", "artifact name `" + artifact.name +
+                                               "` is used twice or names a bundle file");
+    }
+    for (const char* reserved : {"sha256", "size"}) {
+      if (artifact.fields.count(reserved) != 0) {
+        return makeError("invalid-artifact", "artifact `" + artifact.name + "` sets the field `" +
+                                                 reserved + "`, which writeBundle computes");
+      }
+    }
+  }
+  return {};
+}
+
+Result<nlohmann::json> readManifest(const std::string& dir) {
+  auto text = readFile(dir + "/" + kManifestFile);
+  if (!text) return Unexpected<Error>{text.error()};
+  nlohmann::json manifest = nlohmann::json::parse(*text, nullptr, false);
+  if (manifest.is_discarded() || !manifest.is_object() ||
+      manifest.value("format", "") != "hoody-bundle") {
+    return makeError("bad-manifest", "`" + dir + "/" + kManifestFile +
+                                         "` is not a hoody bundle manifest");
+  }
+  return manifest;
+}
+
+// Returns the manifest entry of `name` when it has a SHA-256, else nullptr.
+const nlohmann::json* findArtifact(const nlohmann::json& manifest, std::string_view name) {
+  auto artifacts = manifest.find("artifacts");
+  if (artifacts == manifest.end() || !artifacts->is_object()) return nullptr;
+  auto entry = artifacts->find(std::string(name));
+  if (entry == artifacts->end() || !entry->is_object()) return nullptr;
+  auto sha256 = entry->find("sha256");
+  if (sha256 == entry->end() || !sha256->is_string()) return nullptr;
+  return &*entry;
+}
+
+// Reads `dir/name` and checks it against its manifest entry.
+Result<std::string> readVerified(const std::string& dir, std::string_view name,
+                                 const nlohmann::json& entry) {
+  std::string path = dir + "/" + std::string(name);
+  auto bytes = readFile(path);
+  if (!bytes) return Unexpected<Error>{bytes.error()};
+  if (sha256Hex(*bytes) != entry["sha256"].get<std::string>()) {
+    return makeError("hash-mismatch", "`" + path +
+                                          "` does not match the hash in the manifest; recompile "
+                                          "the bundle");
+  }
+  return bytes;
+}
+
 }  // namespace
 
 std::string encodeIr(const ir::Policy& policy) {
@@ -357,11 +425,18 @@ Result<ir::Policy> decodeIr(std::string_view bytes) {
 }
 
 Result<void> writeBundle(const std::string& dir, const ir::Policy& policy, const BundleInfo& info) {
+  HOODY_TRY(checkArtifacts(info.artifacts));
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return makeError("io-error", "cannot create `" + dir + "`: " + ec.message());
 
   std::string ir_bytes = encodeIr(policy);
+  nlohmann::json artifacts = {{kIrFile, manifestEntry(ir_bytes)}};
+  for (const Artifact& artifact : info.artifacts) {
+    nlohmann::json entry = manifestEntry(artifact.bytes);
+    for (const auto& [key, value] : artifact.fields) entry[key] = value;
+    artifacts[artifact.name] = std::move(entry);
+  }
   nlohmann::json manifest = {
       {"format", "hoody-bundle"},
       {"ir_version", ir::kFormatVersion},
@@ -370,38 +445,42 @@ Result<void> writeBundle(const std::string& dir, const ir::Policy& policy, const
                       .count()},
       {"sources", info.sources},
       {"inventory", info.inventory},
-      {"artifacts", {{kIrFile, {{"sha256", sha256Hex(ir_bytes)}, {"size", ir_bytes.size()}}}}},
+      {"artifacts", std::move(artifacts)},
   };
-  // The IR goes first: a reader that sees the new manifest finds the new IR.
+  // The artifacts go first and the manifest last: a reader that sees the new
+  // manifest finds the files it lists.
+  for (const Artifact& artifact : info.artifacts) {
+    HOODY_TRY(writeFileAtomic(dir + "/" + artifact.name, artifact.bytes));
+  }
   HOODY_TRY(writeFileAtomic(dir + "/" + kIrFile, ir_bytes));
   HOODY_TRY(writeFileAtomic(dir + "/" + kManifestFile, manifest.dump(2) + "\n"));
   return {};
 }
 
 Result<ir::Policy> loadBundle(const std::string& dir) {
-  auto manifest_text = readFile(dir + "/" + kManifestFile);
-  if (!manifest_text) return Unexpected<Error>{manifest_text.error()};
-  nlohmann::json manifest = nlohmann::json::parse(*manifest_text, nullptr, false);
-  if (manifest.is_discarded() || !manifest.is_object() ||
-      manifest.value("format", "") != "hoody-bundle") {
-    return makeError("bad-manifest", "`" + dir + "/" + kManifestFile +
-                                         "` is not a hoody bundle manifest");
-  }
-  const auto* entry = manifest.contains("artifacts") && manifest["artifacts"].is_object() &&
-                              manifest["artifacts"].contains(kIrFile)
-                          ? &manifest["artifacts"][kIrFile]
-                          : nullptr;
-  if (!entry || !entry->is_object() || !(*entry)["sha256"].is_string()) {
+  auto manifest = readManifest(dir);
+  if (!manifest) return Unexpected<Error>{manifest.error()};
+  const nlohmann::json* entry = findArtifact(*manifest, kIrFile);
+  if (!entry) {
     return makeError("bad-manifest", "manifest has no hash for `" + std::string(kIrFile) + "`");
   }
-  auto ir_bytes = readFile(dir + "/" + kIrFile);
+  auto ir_bytes = readVerified(dir, kIrFile, *entry);
   if (!ir_bytes) return Unexpected<Error>{ir_bytes.error()};
-  if (sha256Hex(*ir_bytes) != (*entry)["sha256"].get<std::string>()) {
-    return makeError("hash-mismatch", "`" + dir + "/" + kIrFile +
-                                          "` does not match the hash in the manifest; recompile "
-                                          "the bundle");
-  }
   return decodeIr(*ir_bytes);
+}
+
+Result<std::string> loadArtifact(const std::string& dir, std::string_view name) {
+  auto manifest = readManifest(dir);
+  if (!manifest) return Unexpected<Error>{manifest.error()};
+  // A name with a `/` could read a file outside the bundle, so only plain
+  // names are looked up even when a manifest lists another.
+  const nlohmann::json* entry = isPlainFileName(name) ? findArtifact(*manifest, name) : nullptr;
+  if (!entry) {
+    return makeError("missing-artifact", "the manifest of bundle `" + dir + "` does not list `" +
+                                             std::string(name) +
+                                             "`; recompile the bundle with this hoodyc");
+  }
+  return readVerified(dir, name, *entry);
 }
 
 }  // namespace hoody::bundle

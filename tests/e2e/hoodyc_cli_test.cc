@@ -9,6 +9,7 @@
 #include <set>
 
 #include "runtime/auth/auth.h"
+#include "runtime/jit/decision_abi.h"
 #include "tests/e2e/e2e_support.h"
 
 namespace hoody::e2e {
@@ -282,6 +283,123 @@ TEST_F(HoodycTest, HashTokenPrintsSha256Digest) {
   ASSERT_EQ(generated.exit_code, 0);
   EXPECT_NE(generated.out.find("token: "), std::string::npos);
   EXPECT_NE(generated.out.find("digest: sha256:\""), std::string::npos);
+}
+
+// Runs `explain --json` over production.hoody with one engine.
+CommandResult explainWith(const std::string& engine, std::vector<std::string> args) {
+  args.insert(args.begin(), {"explain", kProduction, "--json", "--engine", engine});
+  return hoodyc(args);
+}
+
+TEST_F(HoodycTest, ExplainEnginesAgree) {
+  std::string api_http = hostOf("public-api", "http");
+  std::string api_terminal = hostOf("public-api", "terminal");
+  std::string worker_http = hostOf("billing-worker", "http");
+  std::string worker_terminal = hostOf("billing-worker", "terminal");
+  std::string db_http = hostOf("billing-db", "http");
+  std::string unknown_host = "000000000000000000000001-84d73d5ea5d6987b2d568dc5-http-1.node-us."
+                             "containers.example.net";
+  std::string iss = readFileText(kSecrets + "operators.issuer");
+  std::string aud = readFileText(kSecrets + "operators.audience");
+  std::string claims = "hoody_realm=\"acme\"";
+  std::string jwt = mintJwt({"--iss", iss, "--aud", aud, "--claim", claims});
+  std::string expired = mintJwt({"--iss", iss, "--aud", aud, "--claim", claims, "--ttl", "-600"});
+  std::string token = readFileText(kSecrets + "monitoring.token");
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    int status;
+  };
+  std::vector<Case> cases = {
+      {"allow", {"--host", api_http, "--client", "198.51.100.7"}, 200},
+      {"401", {"--host", api_terminal, "--client", "198.51.100.7"}, 401},
+      {"403", {"--host", worker_terminal, "--client", "198.51.100.7"}, 403},
+      {"404", {"--host", unknown_host, "--client", "198.51.100.7"}, 404},
+      {"503", {"--host", db_http, "--client", "203.0.113.9"}, 503},
+      {"421", {"--host", worker_terminal, "--client", "203.0.113.9", "--sni", api_terminal}, 421},
+      {"400 path", {"--host", worker_terminal, "--client", "203.0.113.9", "--path", "/..%2fadmin"},
+       400},
+      {"mapped client", {"--host", worker_terminal, "--client", "::ffff:203.0.113.9"}, 200},
+      {"ipv6 client", {"--host", worker_terminal, "--client", "2001:db8::7"}, 403},
+      {"real jwt", {"--host", api_terminal, "--client", "198.51.100.7", "--jwt", jwt}, 200},
+      {"expired jwt", {"--host", api_terminal, "--client", "198.51.100.7", "--jwt", expired}, 401},
+      {"bearer GET", {"--host", worker_http, "--client", "192.0.2.1", "--bearer", token}, 200},
+      {"bearer POST",
+       {"--host", worker_http, "--client", "192.0.2.1", "--bearer", token, "--method", "POST"},
+       403},
+      {"wrong bearer", {"--host", worker_http, "--client", "192.0.2.1", "--bearer", "x"}, 401},
+  };
+
+  for (const Case& c : cases) {
+    CommandResult interp = explainWith("interp", c.args);
+    CommandResult jit = explainWith("jit", c.args);
+    EXPECT_NE(interp.exit_code, 2) << c.name << ": " << interp.err;
+    EXPECT_EQ(interp.exit_code, jit.exit_code) << c.name << ": " << jit.err;
+    json interp_json = json::parse(interp.out, nullptr, false);
+    json jit_json = json::parse(jit.out, nullptr, false);
+    ASSERT_FALSE(jit_json.is_discarded()) << c.name << ": " << jit.out << jit.err;
+    EXPECT_EQ(interp_json["status"], c.status) << c.name << ": " << interp.out;
+    EXPECT_EQ(interp_json, jit_json)
+        << c.name << "\ninterp: " << interp.out << "\njit: " << jit.out;
+  }
+}
+
+TEST_F(HoodycTest, ExplainDefaultEngineIsInterpreter) {
+  std::vector<std::string> args = {"--host", hostOf("public-api", "terminal"), "--client",
+                                   "198.51.100.7"};
+  CommandResult interp = explainWith("interp", args);
+  args.insert(args.begin(), {"explain", kProduction, "--json"});
+  CommandResult plain = hoodyc(args);
+  EXPECT_EQ(plain.exit_code, 1) << plain.err;
+  EXPECT_EQ(plain.out, interp.out);
+}
+
+TEST_F(HoodycTest, ExplainRejectsUnknownEngine) {
+  CommandResult r = explainWith("wasm", {"--host", hostOf("public-api", "http"), "--client",
+                                         "198.51.100.7"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--engine"), std::string::npos) << r.err;
+}
+
+std::string hexOf(const auth::Digest& digest) {
+  static const char* kHex = "0123456789abcdef";
+  std::string text;
+  for (uint8_t byte : digest) {
+    text.push_back(kHex[byte >> 4]);
+    text.push_back(kHex[byte & 15]);
+  }
+  return text;
+}
+
+TEST_F(HoodycTest, CompileWritesDecisionBitcode) {
+  std::string inventory = dir_ + "/inventory.json";
+  writeFileText(inventory, R"({"node": "node-us", "domain": "example.net", "containers": {
+      "c48fa81cdd0862e168925a3f": {"upstream": "127.0.0.1", "services": {"http": 18080}},
+      "067d7a63849ebd315e560330": {"upstream": "127.0.0.1", "services": {"http": 18081}},
+      "9cdb35488a4fa7c01b8cece0": {"upstream": "127.0.0.1", "services": {"http": 18082}}}})");
+  std::string bundle = dir_ + "/bundle";
+  CommandResult r = hoodyc({"compile", kProduction, "--inventory", inventory, "-o", bundle});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  std::string bitcode = readFileText(bundle + "/decision.bc");
+  ASSERT_GE(bitcode.size(), 4u);
+  EXPECT_EQ(bitcode.substr(0, 4), std::string("BC\xc0\xde", 4));
+  json manifest = json::parse(readFileText(bundle + "/manifest.json"), nullptr, false);
+  ASSERT_FALSE(manifest.is_discarded());
+  const json& entry = manifest["artifacts"]["decision.bc"];
+  ASSERT_TRUE(entry.is_object()) << manifest.dump(2);
+  EXPECT_EQ(entry["sha256"], hexOf(auth::sha256(bitcode)));
+  EXPECT_EQ(entry["size"], bitcode.size());
+  EXPECT_EQ(entry["decision_abi_version"], std::to_string(jit::kDecisionAbiVersion));
+  // The bitcode targets the host that compiled it, which --version names.
+  ASSERT_TRUE(entry["target_triple"].is_string()) << entry.dump();
+  std::string triple = entry["target_triple"];
+  EXPECT_FALSE(triple.empty());
+  CommandResult version = hoodyc({"--version"});
+  EXPECT_NE(version.out.find("host " + triple + ")"), std::string::npos)
+      << version.out << " vs " << triple;
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "runtime/abi/address.h"
 
@@ -113,7 +115,7 @@ class BundleDirTest : public ::testing::Test {
 };
 
 TEST_F(BundleDirTest, WritesAndLoads) {
-  ASSERT_TRUE(writeBundle(dir_, samplePolicy(), {{"a.hoody"}, "inventory.json"}));
+  ASSERT_TRUE(writeBundle(dir_, samplePolicy(), {{"a.hoody"}, "inventory.json", {}}));
   auto loaded = loadBundle(dir_);
   ASSERT_TRUE(loaded) << loaded.error().str();
   EXPECT_EQ(*loaded, samplePolicy());
@@ -134,6 +136,120 @@ TEST_F(BundleDirTest, MissingDirectoryIsIoError) {
   auto loaded = loadBundle(dir_ / "nope");
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().code, "io-error");
+}
+
+// Bytes with a NUL and high bytes, as in real bitcode.
+const std::string kBitcode("BC\xc0\xde\0\x01payload", 13);
+
+Artifact bitcodeArtifact() {
+  return {"decision.bc", kBitcode, {{"target_triple", "x86_64-pc-linux-gnu"}}};
+}
+
+std::string readText(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST_F(BundleDirTest, ArtifactRoundTrips) {
+  BundleInfo info;
+  info.artifacts.push_back(bitcodeArtifact());
+  ASSERT_TRUE(writeBundle(dir_, samplePolicy(), info));
+
+  auto bytes = loadArtifact(dir_, "decision.bc");
+  ASSERT_TRUE(bytes) << bytes.error().str();
+  EXPECT_EQ(*bytes, kBitcode);
+  auto loaded = loadBundle(dir_);
+  ASSERT_TRUE(loaded) << loaded.error().str();
+  EXPECT_EQ(*loaded, samplePolicy());
+  auto ir_bytes = loadArtifact(dir_, "decision.ir");
+  ASSERT_TRUE(ir_bytes) << ir_bytes.error().str();
+  EXPECT_EQ(*ir_bytes, encodeIr(samplePolicy()));
+}
+
+TEST_F(BundleDirTest, ManifestListsArtifact) {
+  BundleInfo info;
+  info.artifacts.push_back(bitcodeArtifact());
+  ASSERT_TRUE(writeBundle(dir_, samplePolicy(), info));
+
+  nlohmann::json manifest = nlohmann::json::parse(readText(dir_ / "manifest.json"));
+  const nlohmann::json& entry = manifest["artifacts"]["decision.bc"];
+  // SHA-256 of kBitcode, computed with Python hashlib.
+  EXPECT_EQ(entry["sha256"], "e90867caf9c084facf87154040785a3761e32d59aad7ce22bb88760f4cc95d1c");
+  EXPECT_EQ(entry["size"], kBitcode.size());
+  EXPECT_EQ(entry["target_triple"], "x86_64-pc-linux-gnu");
+  EXPECT_TRUE(manifest["artifacts"]["decision.ir"]["sha256"].is_string());
+}
+
+TEST_F(BundleDirTest, TamperedArtifactIsHashMismatch) {
+  BundleInfo info;
+  info.artifacts.push_back(bitcodeArtifact());
+  ASSERT_TRUE(writeBundle(dir_, samplePolicy(), info));
+  {
+    std::fstream out(dir_ / "decision.bc", std::ios::binary | std::ios::in | std::ios::out);
+    out.seekp(5);
+    out.put('\x02');
+  }
+
+  auto bytes = loadArtifact(dir_, "decision.bc");
+  ASSERT_FALSE(bytes);
+  EXPECT_EQ(bytes.error().code, "hash-mismatch");
+  EXPECT_NE(bytes.error().message.find("decision.bc"), std::string::npos) << bytes.error().message;
+  // The IR is untouched, so the bundle itself still loads.
+  EXPECT_TRUE(loadBundle(dir_));
+}
+
+TEST_F(BundleDirTest, UnlistedArtifactIsMissing) {
+  ASSERT_TRUE(writeBundle(dir_, samplePolicy(), {}));
+  ASSERT_TRUE(loadBundle(dir_));
+
+  auto bytes = loadArtifact(dir_, "decision.bc");
+  ASSERT_FALSE(bytes);
+  EXPECT_EQ(bytes.error().code, "missing-artifact");
+  EXPECT_NE(bytes.error().message.find("`decision.bc`"), std::string::npos)
+      << bytes.error().message;
+}
+
+TEST_F(BundleDirTest, DeletedArtifactIsIoError) {
+  BundleInfo info;
+  info.artifacts.push_back(bitcodeArtifact());
+  ASSERT_TRUE(writeBundle(dir_, samplePolicy(), info));
+  std::filesystem::remove(dir_ / "decision.bc");
+
+  auto bytes = loadArtifact(dir_, "decision.bc");
+  ASSERT_FALSE(bytes);
+  EXPECT_EQ(bytes.error().code, "io-error");
+}
+
+TEST_F(BundleDirTest, PathNamesAreNotLookedUp) {
+  ASSERT_TRUE(writeBundle(dir_, samplePolicy(), {}));
+  for (const char* name : {"../manifest.json", "/etc/hostname", "", ".", ".."}) {
+    auto bytes = loadArtifact(dir_, name);
+    ASSERT_FALSE(bytes) << name;
+    EXPECT_EQ(bytes.error().code, "missing-artifact") << name;
+  }
+}
+
+TEST_F(BundleDirTest, RejectsInvalidArtifacts) {
+  std::vector<std::vector<Artifact>> cases = {
+      {{"../decision.bc", "x", {}}},
+      {{"", "x", {}}},
+      {{"..", "x", {}}},
+      {{"decision.ir", "x", {}}},
+      {{"manifest.json", "x", {}}},
+      {{"a.bc", "x", {}}, {"a.bc", "y", {}}},
+      {{"a.bc", "x", {{"sha256", "00"}}}},
+      {{"a.bc", "x", {{"size", "1"}}}},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    BundleInfo info;
+    info.artifacts = cases[i];
+    auto written = writeBundle(dir_, samplePolicy(), info);
+    ASSERT_FALSE(written) << "case " << i;
+    EXPECT_EQ(written.error().code, "invalid-artifact") << "case " << i;
+    EXPECT_FALSE(std::filesystem::exists(dir_)) << "case " << i;
+  }
 }
 
 }  // namespace
