@@ -30,9 +30,12 @@ constexpr int kReadsPerEvent = 16;
 // After the last response of a connection, bytes the client still sends are
 // read and dropped for this long (or up to this many bytes) before the
 // socket closes. Closing with unread data makes the kernel send a reset,
-// which can destroy the response before the client has read it.
+// which can destroy the response before the client has read it. The time
+// limit bounds how long a connection lingers. The byte limit is high enough
+// for a client still sending a rejected upload of a few MiB to read its
+// response, and caps the reading work.
 constexpr double kLingerSeconds = 2;
-constexpr size_t kLingerMaxBytes = 1024 * 1024;
+constexpr size_t kLingerMaxBytes = 16 * 1024 * 1024;
 
 }  // namespace
 
@@ -251,14 +254,20 @@ void ClientConnection::drainLingering() {
     ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n > 0) {
       lingered_bytes_ += static_cast<size_t>(n);
-      if (lingered_bytes_ > kLingerMaxBytes) break;
+      if (lingered_bytes_ > kLingerMaxBytes) {
+        close("linger-limit");
+        return;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    break;  // EOF or error.
+    close("done");  // EOF or error.
+    return;
   }
-  close("done");
+  // More bytes may wait. The read watcher fires again on the next loop turn
+  // (libev watchers are level-triggered), and the linger timer still bounds
+  // the whole drain.
 }
 
 void ClientConnection::updateWatchers() {
@@ -326,7 +335,9 @@ void ClientConnection::onIdleTimer(struct ev_loop* loop, ev_timer* w, int) {
     return;
   }
   double idle = self->worker_.config().idle_timeout_s;
-  double quiet = ev_now(loop) - self->last_activity_;
+  double since = self->last_activity_;
+  if (self->session_ != nullptr) since = self->session_->idleSince(since);
+  double quiet = ev_now(loop) - since;
   bool busy = self->session_ != nullptr && self->session_->busy();
   if (!busy && quiet >= idle) {
     self->close("idle-timeout");

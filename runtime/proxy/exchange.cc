@@ -2,7 +2,11 @@
 // Request decision and forwarding, shared by HTTP/1.1 and HTTP/2.
 #include "runtime/proxy/exchange.h"
 
+#include <openssl/crypto.h>
+
+#include <atomic>
 #include <ctime>
+#include <exception>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -39,10 +43,61 @@ const ir::ServicePort* findPort(const ir::Container& container, ir::Service serv
   return nullptr;
 }
 
+// True when deciding a request for `key` may verify a password hash: the
+// container exists, is not in maintenance and its block has a password group.
+bool mayVerifyPassword(const PolicySnapshot& snapshot, const policy::HostKey& key) {
+  auto [realm_index, container_index] =
+      snapshot.interpreter.findContainer(key.container, key.project);
+  if (realm_index < 0 || container_index < 0) return false;
+  const ir::Realm& realm = snapshot.policy->realms[static_cast<size_t>(realm_index)];
+  const ir::Container& container = realm.containers[static_cast<size_t>(container_index)];
+  if (container.maintenance) return false;
+  for (const ir::Group& group : realm.blocks[container.block].groups) {
+    if (group.credential == ir::CredentialKind::Password) return true;
+  }
+  return false;
+}
+
+void wipe(std::string& secret) {
+  OPENSSL_cleanse(secret.data(), secret.size());
+  secret.clear();
+}
+
+// The request facts of a pooled decision, owned by the job.
+struct OwnedFacts {
+  policy::HostKey host;
+  ir::IpAddress client;
+  ir::Method method = ir::Method::Get;
+  std::string path;
+  policy::Credentials credentials;
+  int64_t now = 0;
+
+  policy::RequestFacts view() const {
+    policy::RequestFacts facts;
+    facts.host = host;
+    facts.client = client;
+    facts.method = method;
+    facts.path = path;
+    facts.credentials = &credentials;
+    facts.now = now;
+    return facts;
+  }
+};
+
 }  // namespace
+
+// Links an exchange to its decision on the pool. `exchange` is read and
+// cleared on the loop thread only; `cancelled` lets a queued job skip the
+// hash when the exchange has gone.
+struct DecisionTicket {
+  Exchange* exchange = nullptr;
+  std::atomic<bool> cancelled{false};
+};
 
 Exchange::Exchange(Worker& worker, const ConnectionInfo& connection, Downstream& downstream)
     : worker_(worker), connection_(connection), downstream_(downstream) {
+  ev_init(&body_timer_, onBodyTimeout);
+  body_timer_.data = this;
   start_ = ev_time();
   record_.start_unix_ms = Worker::nowUnixMs();
   record_.conn_id = connection.id;
@@ -52,6 +107,11 @@ Exchange::Exchange(Worker& worker, const ConnectionInfo& connection, Downstream&
 }
 
 Exchange::~Exchange() {
+  ev_timer_stop(worker_.loop(), &body_timer_);
+  if (ticket_) {
+    ticket_->exchange = nullptr;
+    ticket_->cancelled.store(true, std::memory_order_relaxed);
+  }
   if (!logged_) {
     if (record_.error.empty()) record_.error = "aborted";
     if (record_.status == 0) record_.status = 499;
@@ -96,26 +156,90 @@ void Exchange::start(RequestInfo request) {
 
   // 3. Decision. An unknown host goes through the same container lookup as a
   // wrong ID, so neither gets a faster or different response.
-  policy::Decision decision;
-  if (host.status == policy::HostStatus::Ok) {
-    policy::RequestFacts facts;
-    facts.host = host.key;
-    facts.client = connection_.client;
-    facts.method = ir::methodFromToken(request_.method);
-    facts.path = target->path;
-    facts.credentials = &credentials;
-    facts.now = static_cast<int64_t>(time(nullptr));
-    decision = policy_->interpreter.decide(facts, worker_.verifier());
-  } else {
+  host_key_ = host.key;
+  forward_target_ = target->forwardTarget();
+  if (host.status != policy::HostStatus::Ok) {
     (void)policy_->interpreter.findContainer(host.key.container, host.key.project);
-    decision.outcome = policy::Outcome::NotFound;
+    return applyDecision(policy::Decision{});
   }
+  policy::RequestFacts facts;
+  facts.host = host.key;
+  facts.client = connection_.client;
+  facts.method = ir::methodFromToken(request_.method);
+  facts.path = target->path;
+  facts.credentials = &credentials;
+  facts.now = static_cast<int64_t>(time(nullptr));
+  // Bearer and JWT checks are cheap enough for the loop; password hashes
+  // are not.
+  if (credentials.kind == policy::Credentials::Kind::Basic && worker_.decisionPool() != nullptr &&
+      mayVerifyPassword(*policy_, host.key)) {
+    decideOnPool(facts);
+    wipe(credentials.password);
+    return;
+  }
+  policy::Decision decision = policy_->interpreter.decide(facts, worker_.verifier());
+  wipe(credentials.password);
+  applyDecision(decision);
+}
+
+void Exchange::decideOnPool(const policy::RequestFacts& facts) {
+  auto owned = std::make_shared<OwnedFacts>();
+  owned->host = facts.host;
+  owned->client = facts.client;
+  owned->method = facts.method;
+  owned->path = std::string(facts.path);
+  owned->credentials = *facts.credentials;
+  owned->now = facts.now;
+  auto ticket = std::make_shared<DecisionTicket>();
+  ticket->exchange = this;
+
+  std::shared_ptr<const PolicySnapshot> snapshot = policy_;
+  std::shared_ptr<LoopInbox> inbox = worker_.inbox();
+  bool queued = worker_.decisionPool()->submit(
+      [ticket, owned, snapshot, inbox](auth::CachingVerifier& verifier) {
+        if (ticket->cancelled.load(std::memory_order_relaxed)) return;
+        policy::Decision decision;
+        try {
+          decision = snapshot->interpreter.decide(owned->view(), verifier);
+        } catch (const std::exception& e) {
+          spdlog::error("a pooled decision failed: {}", e.what());
+          decision = policy::Decision{};
+          decision.outcome = policy::Outcome::Forbidden;
+        }
+        wipe(owned->credentials.password);
+        inbox->post([ticket, decision = std::move(decision)] {
+          if (ticket->exchange != nullptr) ticket->exchange->onDecision(decision);
+        });
+      });
+  if (!queued) {
+    uint64_t n = worker_.stats().decision_queue_full.fetch_add(1, std::memory_order_relaxed) + 1;
+    // Logged for the first rejection and then every 1000th, to bound the noise.
+    if (n == 1 || n % 1000 == 0) {
+      spdlog::warn("worker {}: the password-check queue is full; responded 503 to {} requests "
+                   "so far",
+                   worker_.index(), n);
+    }
+    overloaded_ = true;
+    return respondLocal(503, "decision-queue-full");
+  }
+  worker_.stats().pooled_decisions.fetch_add(1, std::memory_order_relaxed);
+  ticket_ = std::move(ticket);
+}
+
+void Exchange::onDecision(const policy::Decision& decision) {
+  ticket_.reset();
+  if (response_complete_) return;
+  applyDecision(decision);
+}
+
+void Exchange::applyDecision(const policy::Decision& decision) {
+  const ir::Policy& policy = *policy_->policy;
   record_.decision = std::string(policy::outcomeName(decision.outcome));
   if (decision.realm >= 0 && decision.container >= 0) {
     const ir::Realm& realm = policy.realms[static_cast<size_t>(decision.realm)];
     record_.realm = realm.name;
     record_.container = realm.containers[static_cast<size_t>(decision.container)].name;
-    record_.service = std::string(ir::serviceName(host.key.service));
+    record_.service = std::string(ir::serviceName(host_key_.service));
   }
 
   switch (decision.outcome) {
@@ -132,13 +256,15 @@ void Exchange::start(RequestInfo request) {
   }
   const ir::Realm& realm = policy.realms[static_cast<size_t>(decision.realm)];
   const ir::Container& container = realm.containers[static_cast<size_t>(decision.container)];
-  const ir::ServicePort* port = findPort(container, host.key.service, host.key.instance);
-  if (port == nullptr) return respondLocal(502, "no-upstream-port");
+  const ir::ServicePort* port = findPort(container, host_key_.service, host_key_.instance);
+  // An instance the inventory does not deploy is not there at all: the same
+  // 404 as an unknown host, not an upstream failure.
+  if (port == nullptr) return respondLocal(404, "service-not-deployed");
   Result<net::Endpoint> endpoint = net::makeEndpoint(container.upstream.address, port->port);
   if (!endpoint) return respondLocal(502, "invalid-upstream-address");
   endpoint_ = *endpoint;
   endpoint_key_ = endpoint_.str();
-  request_.target = target->forwardTarget();
+  request_.target = forward_target_;
   forward(realm, container, decision.group);
 }
 
@@ -166,8 +292,21 @@ void Exchange::forward(const ir::Realm& realm, const ir::Container& container, i
   // no credential stays in memory longer than necessary.
   request_.headers.clear();
   forwarding_ = true;
-  if (request_.expect_continue) downstream_.sendContinue();
-  if (connectUpstream(true)) sendRequestHeadUpstream();
+  if (request_.expect_continue && !request_complete_) downstream_.sendContinue();
+  if (!connectUpstream(true)) return;
+  sendRequestHeadUpstream();
+
+  // Body bytes that arrived while the decision was pending go first.
+  if (!pending_body_.empty()) {
+    std::string body;
+    body.swap(pending_body_);
+    writeBodyUpstream(body);
+  }
+  if (request_complete_) {
+    endRequestUpstream();
+  } else {
+    restartBodyTimer();
+  }
 }
 
 bool Exchange::connectUpstream(bool allow_pool) {
@@ -194,11 +333,22 @@ void Exchange::sendRequestHeadUpstream() {
 
 void Exchange::onRequestBody(std::string_view data) {
   record_.bytes_in += data.size();
+  if (ticket_) {
+    // Acknowledged once forwarded or dropped, so the client stays within
+    // the front end's window meanwhile.
+    pending_body_.append(data);
+    return;
+  }
   if (!forwarding_ || !upstream_) {
     // Answered locally or failed: the body is read and dropped.
     downstream_.consumedRequestBody(data.size());
     return;
   }
+  writeBodyUpstream(data);
+  restartBodyTimer();
+}
+
+void Exchange::writeBodyUpstream(std::string_view data) {
   if (upstream_chunked_) {
     std::string chunk;
     http::appendChunk(data, &chunk);
@@ -212,9 +362,44 @@ void Exchange::onRequestBody(std::string_view data) {
 
 void Exchange::onRequestEnd() {
   request_complete_ = true;
+  stopBodyTimer();
+  endRequestUpstream();
+}
+
+void Exchange::endRequestUpstream() {
   if (!forwarding_ || !upstream_ || request_end_sent_) return;
   if (upstream_chunked_) upstream_->write(http::kLastChunk);
   request_end_sent_ = true;
+}
+
+// The body timer measures how long a forwarded body waits for the client.
+// It restarts whenever body bytes arrive or leave toward the upstream.
+void Exchange::restartBodyTimer() {
+  if (request_complete_ || head_received_ || response_complete_ || !forwarding_) return;
+  body_timer_.repeat = worker_.config().request_body_timeout_s;
+  ev_timer_again(worker_.loop(), &body_timer_);
+}
+
+void Exchange::stopBodyTimer() { ev_timer_stop(worker_.loop(), &body_timer_); }
+
+void Exchange::onBodyTimeout(struct ev_loop*, ev_timer* w, int) {
+  auto* self = static_cast<Exchange*>(w->data);
+  if (self->request_complete_ || self->head_received_ || self->response_complete_ ||
+      !self->forwarding_) {
+    self->stopBodyTimer();
+    return;
+  }
+  // Bytes still queued toward the upstream mean the upstream is behind, not
+  // the client; the upstream timeout covers that case.
+  if (self->unacknowledged_body_ > 0) {
+    self->restartBodyTimer();
+    return;
+  }
+  spdlog::debug("[C{}][S{}] request body made no progress within {} s", self->connection_.id,
+                self->request_.stream_id, self->worker_.config().request_body_timeout_s);
+  self->upstream_.reset();
+  self->forwarding_ = false;
+  self->respondLocal(408, "request-body-timeout");
 }
 
 void Exchange::onDownstreamDrained() {
@@ -222,6 +407,12 @@ void Exchange::onDownstreamDrained() {
 }
 
 void Exchange::cancel(std::string_view reason) {
+  if (ticket_) {
+    ticket_->exchange = nullptr;
+    ticket_->cancelled.store(true, std::memory_order_relaxed);
+    ticket_.reset();
+  }
+  stopBodyTimer();
   if (response_complete_) return;
   record_.error = std::string(reason);
   if (!head_sent_) record_.status = 499;
@@ -239,6 +430,9 @@ void Exchange::rejectRequest(int status, std::string_view error, RequestInfo req
 }
 
 void Exchange::respondLocal(int status, std::string_view error, uint8_t challenges) {
+  stopBodyTimer();
+  releasePendingBody();
+
   record_.status = status;
   if (!error.empty()) record_.error = std::string(error);
   // Every byte of a local response depends only on the status (and for 401
@@ -258,6 +452,7 @@ void Exchange::respondLocal(int status, std::string_view error, uint8_t challeng
       headers.push_back({"WWW-Authenticate", "Bearer realm=" + realm});
     }
   }
+  if (status == 503 && overloaded_) headers.push_back({"Retry-After", "1"});
   if (!request_complete_ || status == 400) downstream_.closeAfterResponse();
   head_sent_ = true;
   response_complete_ = true;
@@ -271,11 +466,21 @@ void Exchange::respondLocal(int status, std::string_view error, uint8_t challeng
   writeAccessLog();
 }
 
+// Acknowledges body bytes buffered during the decision that will never be
+// forwarded, so the front end's flow control does not stall on them.
+void Exchange::releasePendingBody() {
+  if (pending_body_.empty()) return;
+  size_t n = pending_body_.size();
+  pending_body_.clear();
+  downstream_.consumedRequestBody(n);
+}
+
 void Exchange::failUpstream(int status, std::string_view error, const std::string& detail) {
   spdlog::warn("[C{}][S{}] upstream {} failed: {}: {}", connection_.id, request_.stream_id,
                endpoint_key_, error, detail);
   upstream_.reset();
   forwarding_ = false;
+  stopBodyTimer();
   if (!head_sent_) {
     respondLocal(status, error);
     return;
@@ -292,6 +497,7 @@ void Exchange::onUpstreamWritten(size_t) {
   if (upstream_ && upstream_->pendingWrite() == 0 && unacknowledged_body_ > 0) {
     size_t n = unacknowledged_body_;
     unacknowledged_body_ = 0;
+    restartBodyTimer();
     downstream_.consumedRequestBody(n);
   }
 }
@@ -323,6 +529,7 @@ void Exchange::handleResponseHead(std::string& in) {
     if (head.status < 200) continue;  // Interim responses (100 Continue) are dropped.
 
     head_received_ = true;
+    stopBodyTimer();
     record_.upstream_ms = elapsedMs();
     record_.status = head.status;
     upstream_keep_alive_ = head.keep_alive;
@@ -362,6 +569,7 @@ void Exchange::handleResponseBody(std::string& in) {
 
 void Exchange::finishResponse() {
   response_complete_ = true;
+  stopBodyTimer();
   releaseUpstream(upstream_keep_alive_ && request_end_sent_);
   writeAccessLog();
 }

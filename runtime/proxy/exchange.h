@@ -2,7 +2,14 @@
 // One request and its response, the same for HTTP/1.1 and HTTP/2: host and
 // path checks, the policy decision, local error responses, and forwarding to
 // the upstream over HTTP/1.1 with streaming in both directions.
+//
+// A decision that may verify a password hash runs on the worker's decision
+// pool; the exchange waits for it and buffers request body bytes meanwhile.
+// The buffer is bounded by the front ends' backpressure, because those bytes
+// are acknowledged (consumedRequestBody) only once they leave the proxy.
 #pragma once
+
+#include <ev.h>
 
 #include <cstdint>
 #include <memory>
@@ -15,6 +22,7 @@
 #include "runtime/http/http1_parser.h"
 #include "runtime/net/socket.h"
 #include "runtime/observe/access_log.h"
+#include "runtime/policy/decision.h"
 #include "runtime/proxy/policy_state.h"
 #include "runtime/proxy/upstream.h"
 
@@ -71,6 +79,8 @@ class Downstream {
   virtual void closeAfterResponse() = 0;
 };
 
+struct DecisionTicket;
+
 class Exchange final : public UpstreamHandler {
  public:
   Exchange(Worker& worker, const ConnectionInfo& connection, Downstream& downstream);
@@ -79,6 +89,7 @@ class Exchange final : public UpstreamHandler {
   Exchange& operator=(const Exchange&) = delete;
 
   /// Decides the request and either responds locally or starts forwarding.
+  /// A decision on the decision pool finishes later, on this loop.
   void start(RequestInfo request);
   void onRequestBody(std::string_view data);
   void onRequestEnd();
@@ -90,9 +101,13 @@ class Exchange final : public UpstreamHandler {
   /// it could start (a malformed head).
   void rejectRequest(int status, std::string_view error, RequestInfo request);
 
+  /// True once the response ended, failed or was cancelled. Until then the
+  /// exchange waits for its decision, its upstream or the request body.
   bool responseComplete() const { return response_complete_; }
   /// True while the request body is still being received.
   bool requestBodyPending() const { return !request_complete_; }
+  /// True while the decision runs on the decision pool.
+  bool decisionPending() const { return ticket_ != nullptr; }
 
   // UpstreamHandler
   void onUpstreamConnected() override;
@@ -101,8 +116,17 @@ class Exchange final : public UpstreamHandler {
   void onUpstreamEnded(UpstreamEvent event, const std::string& detail) override;
 
  private:
+  void decideOnPool(const policy::RequestFacts& facts);
+  void onDecision(const policy::Decision& decision);
+  void applyDecision(const policy::Decision& decision);
   void respondLocal(int status, std::string_view error, uint8_t challenges = 0);
+  void releasePendingBody();
   void forward(const ir::Realm& realm, const ir::Container& container, int group_index);
+  void writeBodyUpstream(std::string_view data);
+  void endRequestUpstream();
+  void restartBodyTimer();
+  void stopBodyTimer();
+  static void onBodyTimeout(struct ev_loop* loop, ev_timer* w, int revents);
   bool connectUpstream(bool allow_pool);
   void sendRequestHeadUpstream();
   void failUpstream(int status, std::string_view error, const std::string& detail);
@@ -120,6 +144,13 @@ class Exchange final : public UpstreamHandler {
   observe::AccessRecord record_;
   double start_ = 0;  ///< Loop time when the head arrived.
 
+  // Decision.
+  policy::HostKey host_key_;
+  std::string forward_target_;  ///< Normalized path plus the original query.
+  std::shared_ptr<DecisionTicket> ticket_;  ///< Set while the decision is on the pool.
+  std::string pending_body_;    ///< Body bytes received while the decision is pending.
+  bool overloaded_ = false;     ///< The decision pool was full (503 with Retry-After).
+
   // Request side.
   RequestInfo request_;
   std::string upstream_head_;  ///< Serialized request head, kept for one retry.
@@ -133,6 +164,7 @@ class Exchange final : public UpstreamHandler {
   net::Endpoint endpoint_;
   std::string endpoint_key_;
   std::unique_ptr<UpstreamConnection> upstream_;
+  ev_timer body_timer_;  ///< Runs while a forwarded body waits for the client.
 
   // Response side.
   bool head_received_ = false;

@@ -27,7 +27,7 @@ class Http1Session final : public Session, public Downstream {
   void onData(const char* data, size_t length) override;
   void onOutputDrained() override;
   bool finished() const override { return false; }
-  bool busy() const override { return exchange_ != nullptr; }
+  bool busy() const override { return exchange_ != nullptr && !exchange_->responseComplete(); }
   void shutdown() override;
   void onClosed() override;
 

@@ -27,6 +27,9 @@ constexpr int32_t kConnectionWindow = 1024 * 1024;
 constexpr size_t kStreamLowWatermark = 64 * 1024;
 // Output the session serializes ahead of the socket.
 constexpr size_t kOutputAhead = 64 * 1024;
+// Request body bytes a stream may still receive and drop after its response
+// is complete; past this the stream is reset.
+constexpr uint64_t kMaxDrainBytes = 16 * 1024 * 1024;
 
 std::string_view asView(const uint8_t* p, size_t n) {
   return {reinterpret_cast<const char*>(p), n};
@@ -51,6 +54,11 @@ struct Http2Session::Stream final : public Downstream {
   Http2Session& session;
   int32_t id;
   RequestInfo request;
+  double head_started = 0;     ///< Loop time the header block began.
+  bool head_complete = false;  ///< The whole request header block arrived.
+  bool draining = false;       ///< Response sent; the rest of the body is dropped.
+  double drain_started = 0;    ///< Loop time the response ended.
+  uint64_t drained_bytes = 0;
   std::string scheme;
   std::string host_field;
   int host_count = 0;
@@ -135,7 +143,11 @@ void Http2Session::Stream::consumedRequestBody(size_t n) {
   session.connection_.signalWrite();
 }
 
-Http2Session::Http2Session(ClientConnection& connection) : connection_(connection) {}
+Http2Session::Http2Session(ClientConnection& connection) : connection_(connection) {
+  ev_init(&deadline_timer_, onDeadline);
+  deadline_timer_.data = this;
+  last_progress_ = ev_now(connection_.worker().loop());
+}
 
 std::unique_ptr<Http2Session> Http2Session::create(ClientConnection& connection) {
   std::unique_ptr<Http2Session> s(new Http2Session(connection));
@@ -146,6 +158,7 @@ std::unique_ptr<Http2Session> Http2Session::create(ClientConnection& connection)
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameRecv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunkRecv);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose);
+  nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSend);
 
   nghttp2_option* option = nullptr;
   if (nghttp2_option_new(&option) != 0) {
@@ -173,6 +186,7 @@ std::unique_ptr<Http2Session> Http2Session::create(ClientConnection& connection)
 }
 
 Http2Session::~Http2Session() {
+  ev_timer_stop(connection_.worker().loop(), &deadline_timer_);
   streams_.clear();
   retired_.clear();
   if (session_ != nullptr) nghttp2_session_del(session_);
@@ -195,6 +209,11 @@ void Http2Session::onData(const char* data, size_t length) {
     return;
   }
   startReadyStreams();
+  if (!to_reset_.empty()) {
+    std::vector<int32_t> ids;
+    ids.swap(to_reset_);
+    resetStreams(std::move(ids));
+  }
   connection_.signalWrite();
 }
 
@@ -248,6 +267,83 @@ bool Http2Session::finished() const {
          (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0);
 }
 
+bool Http2Session::busy() const {
+  for (const auto& [id, stream] : streams_) {
+    if (stream->closed) continue;
+    // A complete head waits for startReadyStreams; an exchange waits for
+    // its decision or upstream until the response is complete.
+    if (stream->exchange ? !stream->exchange->responseComplete() : stream->head_complete) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Resets streams with RST_STREAM(NO_ERROR): their response is complete and
+// the proxy forwards nothing more of their request.
+void Http2Session::resetStreams(std::vector<int32_t> ids) {
+  for (int32_t id : ids) {
+    Stream* stream = findStream(id);
+    if (stream == nullptr || stream->closed || stream->request_ended || !stream->draining) {
+      continue;
+    }
+    stream->draining = false;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+  }
+  if (!ids.empty()) connection_.signalWrite();
+}
+
+void Http2Session::armDeadlineTimer(double delay) {
+  struct ev_loop* loop = connection_.worker().loop();
+  if (ev_is_active(&deadline_timer_) && ev_timer_remaining(loop, &deadline_timer_) <= delay) {
+    return;
+  }
+  ev_timer_stop(loop, &deadline_timer_);
+  ev_timer_set(&deadline_timer_, delay, 0.);
+  ev_timer_start(loop, &deadline_timer_);
+}
+
+void Http2Session::onDeadline(struct ev_loop*, ev_timer* w, int) {
+  static_cast<Http2Session*>(w->data)->checkDeadlines();
+}
+
+// Ends the connection when a header block has been open for the request-head
+// timeout, and resets streams that have drained their body for the
+// request-body timeout. Then arms the timer for the next deadline.
+void Http2Session::checkDeadlines() {
+  if (fatal_ || connection_.closed()) return;
+  const ProxyConfig& config = connection_.worker().config();
+  double now = ev_now(connection_.worker().loop());
+  double next = -1;
+  std::vector<int32_t> stalled;
+  for (const auto& [id, stream] : streams_) {
+    if (stream->closed) continue;
+    double left;
+    if (!stream->head_complete) {
+      left = stream->head_started + config.request_head_timeout_s - now;
+      if (left <= 0) {
+        spdlog::debug("[C{}][S{}] request header block not complete within {} s; sending GOAWAY",
+                      connection_.info().id, id, config.request_head_timeout_s);
+        fatal_ = true;
+        nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+        connection_.closeAfterFlush();
+        return;
+      }
+    } else if (stream->draining) {
+      left = stream->drain_started + config.request_body_timeout_s - now;
+      if (left <= 0) {
+        stalled.push_back(id);
+        continue;
+      }
+    } else {
+      continue;
+    }
+    next = next < 0 ? left : std::min(next, left);
+  }
+  resetStreams(std::move(stalled));
+  if (next > 0) armDeadlineTimer(next);
+}
+
 void Http2Session::shutdown() {
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
@@ -256,6 +352,7 @@ void Http2Session::shutdown() {
 }
 
 void Http2Session::onClosed() {
+  ev_timer_stop(connection_.worker().loop(), &deadline_timer_);
   for (auto& [id, stream] : streams_) {
     stream->closed = true;
     if (stream->exchange) stream->exchange->cancel("client-closed");
@@ -274,7 +371,12 @@ int Http2Session::onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, v
   auto* self = static_cast<Http2Session*>(user_data);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   int32_t id = frame->hd.stream_id;
-  self->streams_[id] = std::make_unique<Stream>(*self, id);
+  auto stream = std::make_unique<Stream>(*self, id);
+  struct ev_loop* loop = self->connection_.worker().loop();
+  stream->head_started = ev_now(loop);
+  self->last_progress_ = stream->head_started;
+  self->streams_[id] = std::move(stream);
+  self->armDeadlineTimer(self->connection_.worker().config().request_head_timeout_s);
   return 0;
 }
 
@@ -347,8 +449,10 @@ int Http2Session::onFrameRecv(nghttp2_session* session, const nghttp2_frame* fra
   Stream* stream = self->findStream(frame->hd.stream_id);
   if (stream == nullptr) return 0;
   bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  self->last_progress_ = ev_now(self->connection_.worker().loop());
 
   if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+    stream->head_complete = true;
     RequestInfo& request = stream->request;
     // A Host field must agree with :authority (RFC 9113 section 8.3.1). When
     // :authority is absent, Host is used in its place.
@@ -386,10 +490,15 @@ int Http2Session::onDataChunkRecv(nghttp2_session* session, uint8_t, int32_t str
   // The connection window is replenished at once; each stream's window only
   // when its bytes left the proxy, so one slow upstream stalls one stream.
   nghttp2_session_consume_connection(session, len);
+  self->last_progress_ = ev_now(self->connection_.worker().loop());
   Stream* stream = self->findStream(stream_id);
   if (stream == nullptr || stream->closed) {
     nghttp2_session_consume_stream(session, stream_id, len);
     return 0;
+  }
+  if (stream->draining) {
+    stream->drained_bytes += len;
+    if (stream->drained_bytes > kMaxDrainBytes) self->to_reset_.push_back(stream_id);
   }
   if (stream->exchange) {
     stream->exchange->onRequestBody(asView(data, len));
@@ -409,6 +518,21 @@ int Http2Session::onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t er
     stream->exchange->cancel(error_code == NGHTTP2_NO_ERROR ? "stream-closed" : "stream-reset");
   }
   self->retireStream(stream_id);
+  return 0;
+}
+
+int Http2Session::onFrameSend(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+  auto* self = static_cast<Http2Session*>(user_data);
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+  self->last_progress_ = ev_now(self->connection_.worker().loop());
+  if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
+  Stream* stream = self->findStream(frame->hd.stream_id);
+  if (stream != nullptr && !stream->closed && !stream->request_ended) {
+    // The rest of the request body is dropped from now on.
+    stream->draining = true;
+    stream->drain_started = self->last_progress_;
+    self->armDeadlineTimer(self->connection_.worker().config().request_body_timeout_s);
+  }
   return 0;
 }
 

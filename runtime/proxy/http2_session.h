@@ -11,8 +11,21 @@
 // was processed, so a stream reset in the same read never reaches the
 // decision or an upstream. Request bodies use manual flow control, so window
 // updates are sent only for bytes written upstream.
+//
+// Timeouts: a header block still open after the request-head timeout ends
+// the connection with GOAWAY(PROTOCOL_ERROR), because no other frame may
+// follow an open header block. A stream whose response is complete while
+// its request body still arrives no longer makes the connection busy. Its
+// body is read and dropped until the request ends, for at most the
+// request-body timeout and 16 MiB, and then the stream gets
+// RST_STREAM(NO_ERROR) (RFC 9113 section 8.1). Resetting at once would be
+// allowed too, but curl 7.88 then reports an error instead of the response
+// it already received. Only request and response frames count as
+// activity for the idle timeout: PING, SETTINGS or WINDOW_UPDATE alone do
+// not keep a connection open.
 #pragma once
 
+#include <ev.h>
 #include <nghttp2/nghttp2.h>
 
 #include <cstdint>
@@ -40,7 +53,8 @@ class Http2Session final : public Session {
   void onData(const char* data, size_t length) override;
   void fillOutput() override;
   bool finished() const override;
-  bool busy() const override { return !streams_.empty(); }
+  bool busy() const override;
+  double idleSince(double) const override { return last_progress_; }
   void shutdown() override;
   void onClosed() override;
 
@@ -52,6 +66,10 @@ class Http2Session final : public Session {
   void startReadyStreams();
   void startStream(Stream& stream);
   void retireStream(int32_t id);
+  void resetStreams(std::vector<int32_t> ids);
+  void armDeadlineTimer(double delay);
+  void checkDeadlines();
+  static void onDeadline(struct ev_loop* loop, ev_timer* w, int revents);
 
   static int onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
   static int onHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
@@ -62,6 +80,7 @@ class Http2Session final : public Session {
                              const uint8_t* data, size_t len, void* user_data);
   static int onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
                            void* user_data);
+  static int onFrameSend(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
   static ssize_t readResponseData(nghttp2_session*, int32_t stream_id, uint8_t* buf,
                                   size_t length, uint32_t* data_flags,
                                   nghttp2_data_source* source, void* user_data);
@@ -71,6 +90,9 @@ class Http2Session final : public Session {
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<Stream>> retired_;  ///< Closed streams, freed at the next entry.
   std::vector<int32_t> ready_;  ///< Streams whose request head arrived in the current read.
+  std::vector<int32_t> to_reset_;  ///< Draining streams past the byte limit.
+  ev_timer deadline_timer_;        ///< Runs while a header block is open or a stream drains.
+  double last_progress_ = 0;       ///< Loop time of the last request or response frame.
   http2::TokenBucket resets_{http2::kResetBurst, http2::kResetRatePerSecond};
   bool fatal_ = false;
 };

@@ -37,9 +37,18 @@ Result<std::shared_ptr<const PolicySnapshot>> Server::loadSnapshot() {
                                  config_.bundle_dir));
   }
   std::vector<std::string> names = tls::containerCertificateNames(policy->node, policy->domain);
-  Result<tls::CertificateFiles> files = tls::ensureCertificates(config_.state_dir, names);
+  std::vector<std::string> ca_domains = tls::containerCaDomains(policy->node, policy->domain);
+  Result<tls::CertificateFiles> files =
+      tls::ensureCertificates(config_.state_dir, names, ca_domains);
   if (!files) return Unexpected<Error>{files.error()};
-  if (files->created_ca) spdlog::info("created a local CA in {}", files->ca_cert);
+  if (files->replaced_ca) {
+    spdlog::warn("replaced the local CA {}: it was not constrained to {}; clients that trusted "
+                 "the old CA must trust the new one",
+                 files->ca_cert, fmt::join(ca_domains, ", "));
+  } else if (files->created_ca) {
+    spdlog::info("created a local CA in {} for names under {}", files->ca_cert,
+                 fmt::join(ca_domains, ", "));
+  }
   if (files->issued_server) {
     spdlog::info("issued the server certificate {} for {}", files->server_cert,
                  fmt::join(names, ", "));
@@ -68,6 +77,11 @@ Result<std::unique_ptr<Server>> Server::create(ProxyConfig config) {
   Result<std::shared_ptr<observe::AccessLog>> log = observe::AccessLog::open(c.access_log);
   if (!log) return Unexpected<Error>{log.error()};
   server->access_log_ = *log;
+
+  Result<std::unique_ptr<DecisionPool>> decisions =
+      DecisionPool::create(c.password_threads, c.password_queue);
+  if (!decisions) return Unexpected<Error>{decisions.error()};
+  server->decisions_ = std::move(*decisions);
 
   server->worker_fds_.resize(static_cast<size_t>(c.workers));
   for (const net::Endpoint& requested : c.listen) {
@@ -103,7 +117,8 @@ Server::~Server() {
 void Server::start() {
   for (size_t i = 0; i < worker_fds_.size(); ++i) {
     workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), config_, policy_,
-                                                access_log_, std::move(worker_fds_[i])));
+                                                access_log_, std::move(worker_fds_[i]),
+                                                decisions_.get()));
   }
   worker_fds_.clear();
   for (auto& worker : workers_) {

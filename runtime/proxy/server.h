@@ -43,6 +43,7 @@ class Server {
 
   ProxyConfig config_;
   PolicyHolder policy_;
+  std::unique_ptr<DecisionPool> decisions_;  ///< Outlives the workers, which use it.
   std::shared_ptr<observe::AccessLog> access_log_;
   std::string ca_certificate_;
   std::vector<net::Endpoint> bound_;

@@ -24,13 +24,16 @@ constexpr int kAcceptsPerEvent = 64;
 }  // namespace
 
 Worker::Worker(int index, const ProxyConfig& config, PolicyHolder& policy,
-               std::shared_ptr<observe::AccessLog> access_log, std::vector<int> listen_fds)
+               std::shared_ptr<observe::AccessLog> access_log, std::vector<int> listen_fds,
+               DecisionPool* decisions)
     : index_(index),
       config_(config),
       policy_(policy),
       access_log_(std::move(access_log)),
       loop_(ev_loop_new(EVFLAG_AUTO)),
       listen_fds_(std::move(listen_fds)),
+      decisions_(decisions),
+      inbox_(std::make_shared<LoopInbox>(loop_)),
       pool_(config.max_idle_upstream_per_key, config.upstream_idle_timeout_s) {
   for (int fd : listen_fds_) {
     auto w = std::make_unique<ev_io>();
@@ -52,6 +55,8 @@ Worker::~Worker() {
   connections_.clear();
   pool_.clear();
   tasks_.clear();
+  // Decisions still running on the pool find the inbox closed.
+  inbox_->close();
   for (auto& w : listeners_) ev_io_stop(loop_, w.get());
   for (int fd : listen_fds_) ::close(fd);
   ev_loop_destroy(loop_);

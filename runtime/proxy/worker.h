@@ -3,9 +3,11 @@
 // sockets, the client connections it accepted, an upstream connection pool
 // and a credential verifier.
 //
-// Nothing in a worker is shared with other workers except the policy holder
-// and the access log, so the request path takes no locks beyond one mutex
-// acquisition per request to copy the policy pointer.
+// Nothing in a worker is shared with other workers except the policy holder,
+// the access log and the decision pool. The request path takes one mutex
+// per request to copy the policy pointer. A request with Basic credentials
+// also takes the pool's queue lock and, when its decision returns, the
+// inbox lock.
 #pragma once
 
 #include <ev.h>
@@ -20,6 +22,7 @@
 #include "runtime/auth/auth.h"
 #include "runtime/observe/access_log.h"
 #include "runtime/proxy/config.h"
+#include "runtime/proxy/decision_pool.h"
 #include "runtime/proxy/policy_state.h"
 #include "runtime/proxy/upstream.h"
 
@@ -34,12 +37,17 @@ struct WorkerStats {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> rapid_reset_goaways{0};
   std::atomic<uint64_t> upstream_connects{0};
+  std::atomic<uint64_t> pooled_decisions{0};     ///< Decisions run on the decision pool.
+  std::atomic<uint64_t> decision_queue_full{0};  ///< Requests answered 503 for a full pool.
 };
 
 class Worker {
  public:
+  /// `decisions` may be null: every decision then runs on the loop. When
+  /// set, it must outlive the worker.
   Worker(int index, const ProxyConfig& config, PolicyHolder& policy,
-         std::shared_ptr<observe::AccessLog> access_log, std::vector<int> listen_fds);
+         std::shared_ptr<observe::AccessLog> access_log, std::vector<int> listen_fds,
+         DecisionPool* decisions);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -56,6 +64,10 @@ class Worker {
   const ProxyConfig& config() const { return config_; }
   std::shared_ptr<const PolicySnapshot> policy() const { return policy_.get(); }
   auth::CachingVerifier& verifier() { return verifier_; }
+  /// The pool for decisions that may verify a password hash, or null.
+  DecisionPool* decisionPool() const { return decisions_; }
+  /// Hands results from other threads back to this worker's loop.
+  const std::shared_ptr<LoopInbox>& inbox() const { return inbox_; }
   observe::AccessLog* accessLog() const { return access_log_.get(); }
   UpstreamPool& upstreamPool() { return pool_; }
   WorkerStats& stats() { return stats_; }
@@ -96,6 +108,8 @@ class Worker {
   std::vector<std::function<void()>> tasks_;
   std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
   auth::CachingVerifier verifier_;
+  DecisionPool* decisions_;
+  std::shared_ptr<LoopInbox> inbox_;
   UpstreamPool pool_;
   WorkerStats stats_;
   uint64_t connection_counter_ = 0;

@@ -116,7 +116,11 @@ int main(int argc, char** argv) {
                  "seconds an idle client connection stays open")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--request-head-timeout", config.request_head_timeout_s,
-                 "seconds an HTTP/1.1 client has to send a whole request head (then 408)")
+                 "seconds a client has to send a whole request head (then 408 on HTTP/1.1, "
+                 "GOAWAY on HTTP/2)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--request-body-timeout", config.request_body_timeout_s,
+                 "seconds a forwarded request body may make no progress (then 408)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--upstream-connect-timeout", config.upstream_connect_timeout_s,
                  "seconds to wait for an upstream connect (then 504)")
@@ -124,6 +128,14 @@ int main(int argc, char** argv) {
   app.add_option("--upstream-timeout", config.upstream_response_timeout_s,
                  "seconds an upstream may make no progress on a request (then 504)")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--password-threads", config.password_threads,
+                 "threads that decide requests with Basic credentials, so password hashes "
+                 "do not stall the workers")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  app.add_option("--password-queue", config.password_queue,
+                 "requests with Basic credentials that may wait for those threads; more get "
+                 "503 with Retry-After")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("--max-connections", config.max_connections_per_worker,
                  "client connections per worker; more are closed at accept")
       ->capture_default_str();

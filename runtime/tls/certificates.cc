@@ -166,7 +166,41 @@ bool setBasics(X509* cert, EVP_PKEY* key, const std::string& common_name, long l
   return X509_set_pubkey(cert, key) == 1;
 }
 
-Result<X509Ptr> makeCaCert(EVP_PKEY* key) {
+// The nameConstraints value of the CA in OpenSSL's configuration syntax:
+// DNS names under `domains` only, and no IP address of either family.
+// OpenSSL 3.0 matches a DNS constraint without a leading dot to the name
+// itself and every name under it. IP addresses are excluded explicitly
+// because a constraint on DNS names leaves other name types unconstrained.
+std::string nameConstraintsValue(const std::vector<std::string>& domains) {
+  std::string value = "critical";
+  for (const std::string& domain : domains) value += ",permitted;DNS:" + domain;
+  value += ",excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:::/::";
+  return value;
+}
+
+struct ExtensionFree {
+  void operator()(X509_EXTENSION* e) const { X509_EXTENSION_free(e); }
+};
+using ExtensionPtr = std::unique_ptr<X509_EXTENSION, ExtensionFree>;
+
+// True when `cert` has a critical nameConstraints extension with exactly
+// the subtrees the CA for `domains` gets.
+bool hasNameConstraints(X509* cert, const std::vector<std::string>& domains) {
+  int index = X509_get_ext_by_NID(cert, NID_name_constraints, -1);
+  if (index < 0) return false;
+  X509_EXTENSION* present = X509_get_ext(cert, index);
+  std::string value = nameConstraintsValue(domains);
+  ExtensionPtr expected(
+      X509V3_EXT_conf_nid(nullptr, nullptr, NID_name_constraints, value.c_str()));
+  if (!expected || X509_EXTENSION_get_critical(present) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  return ASN1_OCTET_STRING_cmp(X509_EXTENSION_get_data(present),
+                               X509_EXTENSION_get_data(expected.get())) == 0;
+}
+
+Result<X509Ptr> makeCaCert(EVP_PKEY* key, const std::vector<std::string>& domains) {
   X509Ptr cert(X509_new());
   if (!cert) return cryptoError("creating the CA certificate");
   char host[256] = "localhost";
@@ -176,6 +210,8 @@ Result<X509Ptr> makeCaCert(EVP_PKEY* key) {
       X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get())) != 1 ||
       !addExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
       !addExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign") ||
+      !addExtension(cert.get(), cert.get(), NID_ext_key_usage, "serverAuth") ||
+      !addExtension(cert.get(), cert.get(), NID_name_constraints, nameConstraintsValue(domains)) ||
       !addExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash") ||
       X509_sign(cert.get(), key, EVP_sha256()) == 0) {
     return cryptoError("creating the CA certificate");
@@ -234,9 +270,30 @@ struct Ca {
   X509Ptr cert;
   PkeyPtr key;
   bool created = false;
+  bool replaced = false;
 };
 
-Result<Ca> loadOrCreateCa(const std::string& cert_path, const std::string& key_path) {
+Result<Ca> createCa(const std::string& cert_path, const std::string& key_path,
+                    const std::vector<std::string>& domains) {
+  Result<PkeyPtr> key = generateKey();
+  if (!key) return Unexpected<Error>{key.error()};
+  Result<X509Ptr> cert = makeCaCert(key->get(), domains);
+  if (!cert) return Unexpected<Error>{cert.error()};
+  Result<std::string> key_pem = pemOfKey(key->get());
+  if (!key_pem) return Unexpected<Error>{key_pem.error()};
+  Result<std::string> cert_pem = pemOfCert(cert->get());
+  if (!cert_pem) return Unexpected<Error>{cert_pem.error()};
+  HOODY_TRY(writeFileAtomic(key_path, *key_pem, 0600));
+  HOODY_TRY(writeFileAtomic(cert_path, *cert_pem, 0644));
+  Ca ca;
+  ca.cert = std::move(*cert);
+  ca.key = std::move(*key);
+  ca.created = true;
+  return ca;
+}
+
+Result<Ca> loadOrCreateCa(const std::string& cert_path, const std::string& key_path,
+                          const std::vector<std::string>& domains) {
   Ca ca;
   bool have_cert = fileExists(cert_path);
   bool have_key = fileExists(key_path);
@@ -266,23 +323,21 @@ Result<Ca> loadOrCreateCa(const std::string& cert_path, const std::string& key_p
                                    "create a new CA",
                                    cert_path, key_path));
     }
-    return ca;
+    if (hasNameConstraints(ca.cert.get(), domains)) return ca;
+    // A CA without these constraints can vouch for names the proxy does
+    // not serve, so it is replaced rather than used for another leaf.
+    Result<Ca> replacement = createCa(cert_path, key_path, domains);
+    if (replacement) replacement->replaced = true;
+    return replacement;
   }
+  return createCa(cert_path, key_path, domains);
+}
 
-  Result<PkeyPtr> key = generateKey();
-  if (!key) return Unexpected<Error>{key.error()};
-  Result<X509Ptr> cert = makeCaCert(key->get());
-  if (!cert) return Unexpected<Error>{cert.error()};
-  Result<std::string> key_pem = pemOfKey(key->get());
-  if (!key_pem) return Unexpected<Error>{key_pem.error()};
-  Result<std::string> cert_pem = pemOfCert(cert->get());
-  if (!cert_pem) return Unexpected<Error>{cert_pem.error()};
-  HOODY_TRY(writeFileAtomic(key_path, *key_pem, 0600));
-  HOODY_TRY(writeFileAtomic(cert_path, *cert_pem, 0644));
-  ca.cert = std::move(*cert);
-  ca.key = std::move(*key);
-  ca.created = true;
-  return ca;
+// True when `name` is `domain` or a name under it.
+bool withinDomain(std::string_view name, std::string_view domain) {
+  if (name.size() == domain.size()) return name == domain;
+  return name.size() > domain.size() && name.substr(name.size() - domain.size()) == domain &&
+         name[name.size() - domain.size() - 1] == '.';
 }
 
 // True when the leaf files exist, match, were signed by `ca`, carry exactly
@@ -313,8 +368,28 @@ std::vector<std::string> containerCertificateNames(std::string_view node, std::s
   return {"*." + base, base};
 }
 
+std::vector<std::string> containerCaDomains(std::string_view node, std::string_view domain) {
+  return {fmt::format("{}.containers.{}", node, domain)};
+}
+
 Result<CertificateFiles> ensureCertificates(const std::string& state_dir,
-                                            const std::vector<std::string>& dns_names) {
+                                            const std::vector<std::string>& dns_names,
+                                            const std::vector<std::string>& ca_domains) {
+  std::vector<std::string> domains = ca_domains;
+  std::sort(domains.begin(), domains.end());
+  domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
+  if (domains.empty()) {
+    return makeError("invalid-argument", "the local CA needs at least one domain");
+  }
+  for (const std::string& name : dns_names) {
+    bool covered = std::any_of(domains.begin(), domains.end(),
+                               [&](const std::string& d) { return withinDomain(name, d); });
+    if (!covered) {
+      return makeError("invalid-argument",
+                       fmt::format("the certificate name `{}` is outside the CA domains {}", name,
+                                   fmt::join(domains, ", ")));
+    }
+  }
   if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return makeError("io-error",
                      fmt::format("cannot create the state directory `{}`: {}", state_dir,
@@ -326,9 +401,10 @@ Result<CertificateFiles> ensureCertificates(const std::string& state_dir,
   files.server_cert = state_dir + "/server.pem";
   files.server_key = state_dir + "/server-key.pem";
 
-  Result<Ca> ca = loadOrCreateCa(files.ca_cert, ca_key);
+  Result<Ca> ca = loadOrCreateCa(files.ca_cert, ca_key, domains);
   if (!ca) return Unexpected<Error>{ca.error()};
   files.created_ca = ca->created;
+  files.replaced_ca = ca->replaced;
   if (!ca->created && serverCertUsable(files.server_cert, files.server_key, *ca, dns_names)) {
     return files;
   }

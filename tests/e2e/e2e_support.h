@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Helpers for end-to-end tests: child processes with timeouts, temporary
-// directories, files, and a raw TLS client for bytes curl will not send.
+// directories, files, a raw TLS client for bytes curl will not send, and a
+// fixed-response upstream for responses the echo upstream cannot produce.
 //
 // Header-only because the e2e target builds only tests/e2e/*_test.cc.
 #pragma once
@@ -17,6 +18,8 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -263,10 +266,105 @@ class RawTlsClient {
     return n <= 0;
   }
 
+  enum class ReadStatus { Data, Timeout, Closed };
+
+  /// Reads whatever arrives within `timeout_s` into `out` (appended). Tells
+  /// a quiet but open connection (Timeout) from a closed one (Closed).
+  ReadStatus readWithin(double timeout_s, std::string* out) {
+    timeval previous{};
+    socklen_t previous_length = sizeof(previous);
+    getsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &previous, &previous_length);
+    timeval tv{static_cast<time_t>(timeout_s),
+               static_cast<suseconds_t>((timeout_s - static_cast<time_t>(timeout_s)) * 1e6)};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[16384];
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_read(ssl_, buf, sizeof(buf));
+    int saved_errno = errno;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &previous, sizeof(previous));
+    if (n > 0) {
+      out->append(buf, static_cast<size_t>(n));
+      return ReadStatus::Data;
+    }
+    int err = SSL_get_error(ssl_, n);
+    if (err == SSL_ERROR_WANT_READ ||
+        (err == SSL_ERROR_SYSCALL && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK))) {
+      return ReadStatus::Timeout;
+    }
+    return ReadStatus::Closed;
+  }
+
  private:
   int fd_ = -1;
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
+};
+
+/// A loopback HTTP/1.1 upstream that sends the same raw response to every
+/// request and then closes the connection.
+class FixedResponseUpstream {
+ public:
+  explicit FixedResponseUpstream(std::string response) : response_(std::move(response)) {}
+  ~FixedResponseUpstream() { stop(); }
+  FixedResponseUpstream(const FixedResponseUpstream&) = delete;
+  FixedResponseUpstream& operator=(const FixedResponseUpstream&) = delete;
+
+  /// Listens on 127.0.0.1 with a free port and starts serving. Returns the
+  /// port, or 0 when the socket cannot be set up.
+  uint16_t start() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return 0;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd_, 16) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return 0;
+    }
+    thread_ = std::thread([this] { serve(); });
+    return ntohs(addr.sin_port);
+  }
+
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  void serve() {
+    while (!stopping_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      timeval tv{5, 0};
+      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      // Reads the request head (the tests send no body), then responds.
+      std::string head;
+      char buf[4096];
+      while (head.find("\r\n\r\n") == std::string::npos && head.size() < 65536) {
+        ssize_t n = recv(c, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        head.append(buf, static_cast<size_t>(n));
+      }
+      size_t off = 0;
+      while (off < response_.size()) {
+        ssize_t n = send(c, response_.data() + off, response_.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+      }
+      close(c);
+    }
+  }
+
+  std::string response_;
+  int fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
 };
 
 }  // namespace hoody::e2e

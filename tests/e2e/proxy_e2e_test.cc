@@ -8,7 +8,9 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -41,8 +43,11 @@ constexpr char kMaintenanceId[] = "5d0f7b3e9a2c6e1f4b8d0a63";
 constexpr char kDocsId[] = "c2e5a9f1b7d3084e6a2c9f5b";
 constexpr char kDownId[] = "e9b4f2c7a1d5036b8e4f1c7d";
 constexpr char kAddedId[] = "1f6c3a8e5b2d9f0c7a4e1b86";
+constexpr char kSlowId[] = "b7e1d4a9c2f6085e3d1a7c4b";
+constexpr char kCookieId[] = "d2a8f5c1e9b7064a3f8c2e5d";
 constexpr char kBearerToken[] = "monitoring-token-5f1d9c0e";
 constexpr char kPassword[] = "p:a:ss";
+constexpr char kSlowPassword[] = "slow-and-steady";
 constexpr char kIssuer[] = "https://idp.example.test/";
 
 std::string host(const std::string& id, const std::string& service = "http", int instance = 1) {
@@ -163,14 +168,15 @@ ir::IpSet everyAddress() {
 // The policy every test starts from. Each container has its own block so
 // each authentication kind can be tested alone from loopback clients.
 ir::Policy makePolicy(uint16_t echo_port, uint16_t down_port, const std::string& jwt_pub_pem,
-                      const std::string& password_hash) {
+                      const std::string& password_hash, const std::string& slow_hash,
+                      uint16_t cookie_port) {
   ir::Policy policy;
   policy.node = kNode;
   policy.domain = kDomain;
   ir::Realm realm;
   realm.name = "acme";
 
-  // 0: open, default allow http and terminal (terminal has no port: 502).
+  // 0: open, default allow http and terminal (terminal has no port: 404).
   ir::PermissionBlock open;
   open.default_allow = ir::bit(ir::Service::Http) | ir::bit(ir::Service::Terminal);
   open.origin = "container public-api";
@@ -243,6 +249,17 @@ ir::Policy makePolicy(uint16_t echo_port, uint16_t down_port, const std::string&
   docs.groups.push_back(docs_admins);
   realm.blocks.push_back(docs);
 
+  // 6: Basic password with a hash that takes about a second to verify.
+  ir::PermissionBlock slow;
+  slow.origin = "container slow-auth";
+  ir::Group slow_admins;
+  slow_admins.name = "slow-admins";
+  slow_admins.credential = ir::CredentialKind::Password;
+  slow_admins.passwords.push_back({"deploy", slow_hash});
+  slow_admins.grants.push_back(grantHttp());
+  slow.groups.push_back(slow_admins);
+  realm.blocks.push_back(slow);
+
   realm.containers.push_back(makeContainer("public-api", kOpenId, 0, echo_port));
   realm.containers.push_back(makeContainer("ip-only", kIpId, 1, echo_port));
   realm.containers.push_back(makeContainer("bearer-api", kBearerId, 2, echo_port));
@@ -253,6 +270,8 @@ ir::Policy makePolicy(uint16_t echo_port, uint16_t down_port, const std::string&
   realm.containers.push_back(maintenance);
   realm.containers.push_back(makeContainer("docs", kDocsId, 5, echo_port));
   realm.containers.push_back(makeContainer("down", kDownId, 0, down_port));
+  realm.containers.push_back(makeContainer("slow-auth", kSlowId, 6, echo_port));
+  realm.containers.push_back(makeContainer("cookie-jar", kCookieId, 0, cookie_port));
   policy.realms.push_back(realm);
   return policy;
 }
@@ -316,10 +335,29 @@ class ProxyE2eTest : public ::testing::Test {
     Result<std::string> hash = auth::hashPassword(kPassword);
     ASSERT_TRUE(hash.has_value()) << hash.error().message;
     password_hash_ = *hash;
+    // argon2id with 256 MiB and 2 passes: slow enough that a verification
+    // on the event loop would show (about 0.5 s on an idle 2-core VM), and
+    // within the limits the verifier accepts.
+    ASSERT_GE(sodium_init(), 0);
+    char slow[crypto_pwhash_STRBYTES];
+    ASSERT_EQ(crypto_pwhash_str_alg(slow, kSlowPassword, strlen(kSlowPassword), 2,
+                                    size_t{256} << 20, crypto_pwhash_ALG_ARGON2ID13),
+              0);
+    slow_hash_ = slow;
+
+    cookie_upstream_ = std::make_unique<FixedResponseUpstream>(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
+        "Set-Cookie: sid=1; Domain=node-us.containers.example.test; Path=/; HttpOnly\r\n"
+        "Set-Cookie: theme=dark;domain=.example.test\r\n"
+        "Set-Cookie: lang=en; Max-Age=60\r\n"
+        "Clear-Site-Data: \"cache\", \"cookies\"\r\n"
+        "Connection: close\r\n\r\nok\n");
+    uint16_t cookie_port = cookie_upstream_->start();
+    ASSERT_NE(cookie_port, 0);
 
     bundle_dir_ = dir_ + "/bundle";
     policy_ = makePolicy(echo_port_, down_port_, readFileText(dir_ + "/jwt-pub.pem"),
-                         password_hash_);
+                         password_hash_, slow_hash_, cookie_port);
     Result<void> written = bundle::writeBundle(bundle_dir_, policy_, {});
     ASSERT_TRUE(written.has_value()) << written.error().message;
 
@@ -334,6 +372,7 @@ class ProxyE2eTest : public ::testing::Test {
   static void TearDownTestSuite() {
     stopProcess(proxy_.pid);
     proxy_ = {};
+    cookie_upstream_.reset();
     stopProcess(echo_pid_, SIGTERM, 5);
     echo_pid_ = -1;
     removeTree(dir_);
@@ -382,9 +421,13 @@ class ProxyE2eTest : public ::testing::Test {
     Proxy proxy;
     std::string port_file = dir_ + "/" + name + ".ports";
     std::vector<std::string> argv = {std::string(HOODY_BUILD_DIR) + "/hoody-proxy", "--bundle",
-                                     bundle, "--state-dir", state, "--workers", "2",
+                                     bundle, "--state-dir", state,
                                      "--access-log", dir_ + "/" + name + "-access.log",
                                      "--port-file", port_file, "--log-level", "debug"};
+    if (std::find(extra.begin(), extra.end(), "--workers") == extra.end()) {
+      argv.push_back("--workers");
+      argv.push_back("2");
+    }
     for (const std::string& l : listen) {
       argv.push_back("--listen");
       argv.push_back(l);
@@ -431,6 +474,8 @@ class ProxyE2eTest : public ::testing::Test {
   static std::string ca_;
   static std::string skip_reason_;
   static std::string password_hash_;
+  static std::string slow_hash_;
+  static std::unique_ptr<FixedResponseUpstream> cookie_upstream_;
   static ir::Policy policy_;
   static Proxy proxy_;
   static pid_t echo_pid_;
@@ -445,6 +490,8 @@ std::string ProxyE2eTest::bundle_dir_;
 std::string ProxyE2eTest::ca_;
 std::string ProxyE2eTest::skip_reason_;
 std::string ProxyE2eTest::password_hash_;
+std::string ProxyE2eTest::slow_hash_;
+std::unique_ptr<FixedResponseUpstream> ProxyE2eTest::cookie_upstream_;
 ir::Policy ProxyE2eTest::policy_;
 ProxyE2eTest::Proxy ProxyE2eTest::proxy_;
 pid_t ProxyE2eTest::echo_pid_ = -1;
@@ -598,9 +645,10 @@ TEST_F(ProxyE2eTest, SniAndHostNamingDifferentContainersIs421) {
     SCOPED_TRACE(h2 ? "h2" : "h1");
     HttpResult r = curl(host(kOpenId), "/", {"-H", "Host: " + host(kBearerId)}, h2);
     EXPECT_EQ(r.status, 421);
-    // Another service of the same container may share the connection.
+    // Another service of the same container may share the connection
+    // (terminal is not deployed: 404, not 421).
     HttpResult same = curl(host(kOpenId), "/", {"-H", "Host: " + host(kOpenId, "terminal")}, h2);
-    EXPECT_EQ(same.status, 502);
+    EXPECT_EQ(same.status, 404);
   }
 }
 
@@ -631,6 +679,31 @@ TEST_F(ProxyE2eTest, ClientHoodyHeadersNeverReachUpstream) {
     EXPECT_EQ(upstreamHeader(echo, "X-Hoody-Realm"), std::vector<std::string>{"acme"});
     EXPECT_TRUE(upstreamHeader(echo, "X-Hoody-Anything").empty());
     EXPECT_EQ(upstreamHeader(echo, "X-Forwarded-For"), std::vector<std::string>{"127.0.0.1"});
+  }
+}
+
+TEST_F(ProxyE2eTest, UnderscoreSpellingsNeverReachUpstream) {
+  // CGI and WSGI map `_` and `-` to the same variable, so these would pose
+  // as the proxy's own fields.
+  std::vector<std::string> spoofed = {"X-Hoody_Group",     "X_Hoody_Realm", "x_hoody_container",
+                                      "X-Forwarded_For",   "X_Forwarded_Proto",
+                                      "X-Forwarded_Host",  "X-Real_IP",     "X-Real-IP"};
+  for (bool h2 : {false, true}) {
+    SCOPED_TRACE(h2 ? "h2" : "h1");
+    std::vector<std::string> extra;
+    for (const std::string& name : spoofed) {
+      extra.push_back("-H");
+      extra.push_back(name + ": spoofed-value");
+    }
+    extra.push_back("-H");
+    extra.push_back("X_Request_Id: kept-value");
+    HttpResult r = curl(host(kOpenId), "/", extra, h2);
+    ASSERT_EQ(r.status, 200) << r.stderr_text;
+    EXPECT_EQ(r.body.find("spoofed-value"), std::string::npos) << r.body;
+    json echo = r.bodyJson();
+    EXPECT_EQ(upstreamHeader(echo, "X-Hoody-Group"), std::vector<std::string>{"default"});
+    EXPECT_EQ(upstreamHeader(echo, "X-Forwarded-For"), std::vector<std::string>{"127.0.0.1"});
+    EXPECT_EQ(upstreamHeader(echo, "X_Request_Id"), std::vector<std::string>{"kept-value"});
   }
 }
 
@@ -802,11 +875,43 @@ TEST_F(ProxyE2eTest, PathIsNormalizedBeforeTheDecision) {
   }
 }
 
-TEST_F(ProxyE2eTest, MissingPortOrDeadUpstreamIs502) {
-  HttpResult no_port = curl(host(kOpenId, "terminal"), "/", {}, false);
-  EXPECT_EQ(no_port.status, 502);
-  HttpResult down = curl(host(kDownId), "/", {}, true);
-  EXPECT_EQ(down.status, 502);
+TEST_F(ProxyE2eTest, UndeployedInstanceIs404LikeUnknownHost) {
+  std::string unknown = std::string("0f3e2d1c4b5a69788796a5b5") + "-" + kProject + "-http-1." +
+                        kNode + ".containers." + kDomain;
+  for (bool h2 : {false, true}) {
+    SCOPED_TRACE(h2 ? "h2" : "h1");
+    HttpResult reference = curl(unknown, "/", {}, h2);
+    ASSERT_EQ(reference.status, 404);
+    for (const std::string& name : {host(kOpenId, "http", 2), host(kOpenId, "http", 999999),
+                                    host(kOpenId, "terminal")}) {
+      SCOPED_TRACE(name);
+      HttpResult r = curl(name, "/", {}, h2);
+      EXPECT_EQ(r.status, 404);
+      EXPECT_EQ(r.headers, reference.headers);
+      EXPECT_EQ(r.body, reference.body);
+    }
+  }
+}
+
+TEST_F(ProxyE2eTest, DeadUpstreamIs502) {
+  for (bool h2 : {false, true}) {
+    SCOPED_TRACE(h2 ? "h2" : "h1");
+    HttpResult down = curl(host(kDownId), "/", {}, h2);
+    EXPECT_EQ(down.status, 502);
+  }
+}
+
+TEST_F(ProxyE2eTest, UpstreamCannotReachOtherContainersCookies) {
+  for (bool h2 : {false, true}) {
+    SCOPED_TRACE(h2 ? "h2" : "h1");
+    HttpResult r = curl(host(kCookieId), "/", {}, h2);
+    ASSERT_EQ(r.status, 200) << r.stderr_text;
+    EXPECT_EQ(r.body, "ok\n");
+    EXPECT_EQ(r.header("Set-Cookie"),
+              (std::vector<std::string>{"sid=1; Path=/; HttpOnly", "theme=dark",
+                                        "lang=en; Max-Age=60"}));
+    EXPECT_EQ(r.header("Clear-Site-Data"), std::vector<std::string>{"\"cache\""});
+  }
 }
 
 TEST_F(ProxyE2eTest, NghttpClientIsServed) {
@@ -1157,6 +1262,469 @@ TEST_F(ProxyE2eTest, SighupReloadsAndKeepsServingOnBrokenBundle) {
   ASSERT_NE(exit_status, -1);
   EXPECT_TRUE(WIFEXITED(exit_status));
   EXPECT_EQ(WEXITSTATUS(exit_status), 0);
+}
+
+
+// --- Timeouts ---------------------------------------------------------------
+
+// Appends an HPACK string literal (no Huffman coding) with a 7-bit length.
+void appendHpackString(std::string* out, const std::string& text) {
+  size_t n = text.size();
+  if (n < 127) {
+    out->push_back(static_cast<char>(n));
+  } else {
+    out->push_back('\x7f');
+    n -= 127;
+    while (n >= 128) {
+      out->push_back(static_cast<char>((n & 0x7f) | 0x80));
+      n >>= 7;
+    }
+    out->push_back(static_cast<char>(n));
+  }
+  *out += text;
+}
+
+// An HPACK block for `method` (GET or POST) on `path` at `authority`, plus
+// `fields` as literals without indexing.
+std::string requestBlock(const std::string& method, const std::string& authority,
+                         const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& fields = {}) {
+  std::string block;
+  block.push_back(method == "POST" ? '\x83' : '\x82');
+  block.push_back('\x87');  // :scheme https
+  block.push_back('\x04');  // :path, literal value
+  appendHpackString(&block, path);
+  block.push_back('\x01');  // :authority, literal value
+  appendHpackString(&block, authority);
+  for (const auto& [name, value] : fields) {
+    block.push_back('\x00');
+    appendHpackString(&block, name);
+    appendHpackString(&block, value);
+  }
+  return block;
+}
+
+constexpr char kH2Preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+constexpr uint8_t kFlagEndStream = 0x1;
+constexpr uint8_t kFlagEndHeaders = 0x4;
+
+uint32_t readUint32(const std::string& data, size_t pos) {
+  uint32_t v = 0;
+  for (size_t k = 0; k < 4; ++k) v = (v << 8) | static_cast<uint8_t>(data[pos + k]);
+  return v;
+}
+
+// Reads HTTP/2 frames from a raw client and keeps the bytes that follow a
+// returned frame for the next call.
+class FrameReader {
+ public:
+  explicit FrameReader(RawTlsClient& client) : client_(client) {}
+
+  /// Reads until a frame of `type` on `stream` arrives and returns its
+  /// payload; nullopt when the connection ends or stays quiet for 10 s.
+  std::optional<std::string> waitFor(uint8_t type, uint32_t stream) {
+    for (int reads = 0; reads < 2000; ++reads) {
+      while (in_.size() >= 9) {
+        size_t len = (static_cast<uint8_t>(in_[0]) << 16) | (static_cast<uint8_t>(in_[1]) << 8) |
+                     static_cast<uint8_t>(in_[2]);
+        if (in_.size() < 9 + len) break;
+        uint8_t frame_type = static_cast<uint8_t>(in_[3]);
+        uint32_t id = readUint32(in_, 5) & 0x7fffffffu;
+        std::string payload = in_.substr(9, len);
+        in_.erase(0, 9 + len);
+        if (frame_type == type && id == stream) return payload;
+      }
+      std::string chunk = client_.readSome();
+      if (chunk.empty()) return std::nullopt;
+      in_ += chunk;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  RawTlsClient& client_;
+  std::string in_;
+};
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Waits up to `timeout_s` for the connection to close, reading and dropping
+// whatever arrives. Returns the seconds it took, or a negative value.
+double secondsUntilClosed(RawTlsClient& client, double timeout_s) {
+  auto start = std::chrono::steady_clock::now();
+  std::string ignored;
+  while (secondsSince(start) < timeout_s) {
+    if (client.readWithin(0.2, &ignored) == RawTlsClient::ReadStatus::Closed) {
+      return secondsSince(start);
+    }
+    ignored.clear();
+  }
+  return -1;
+}
+
+class ProxyTimeoutTest : public ProxyE2eTest {
+ protected:
+  void SetUp() override {
+    ProxyE2eTest::SetUp();
+    if (IsSkipped()) return;
+    if (timeout_proxy_.pid <= 0) {
+      timeout_proxy_ = startProxy(bundle_dir_, dir_ + "/state", {"127.0.0.1:0"}, "timeouts",
+                                  {"--idle-timeout", "1.5", "--request-head-timeout", "0.5",
+                                   "--request-body-timeout", "0.5"});
+    }
+    ASSERT_EQ(timeout_proxy_.ports.size(), 1u) << readFileText(dir_ + "/timeouts.log");
+    ASSERT_TRUE(processRunning(timeout_proxy_.pid)) << readFileText(dir_ + "/timeouts.log");
+    port_t_ = timeout_proxy_.ports[0];
+  }
+
+  static void TearDownTestSuite() {
+    if (timeout_proxy_.pid > 0) stopProcess(timeout_proxy_.pid);
+    timeout_proxy_ = {};
+    ProxyE2eTest::TearDownTestSuite();
+  }
+
+  // Connects with ALPN h2 and sends the preface and an empty SETTINGS.
+  bool connectH2(RawTlsClient& client, const std::string& sni) {
+    return client.connect(port_t_, sni, "h2", ca_) &&
+           client.send(std::string(kH2Preface) + frame(0x4, 0, 0, ""));
+  }
+
+  static Proxy timeout_proxy_;
+  uint16_t port_t_ = 0;
+};
+
+ProxyE2eTest::Proxy ProxyTimeoutTest::timeout_proxy_;
+
+TEST_F(ProxyTimeoutTest, Http2OpenHeaderBlockGetsGoaway) {
+  std::string authority = host(kOpenId);
+  RawTlsClient client;
+  ASSERT_TRUE(connectH2(client, authority));
+  // HEADERS without END_HEADERS, and no CONTINUATION ever follows.
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.send(frame(0x1, kFlagEndStream, 1, requestBlock("GET", authority, "/"))));
+  FrameReader frames(client);
+  std::optional<std::string> goaway = frames.waitFor(0x7, 0);
+  ASSERT_TRUE(goaway.has_value());
+  ASSERT_GE(goaway->size(), 8u);
+  EXPECT_EQ(readUint32(*goaway, 4), 0x1u);  // PROTOCOL_ERROR
+  EXPECT_LT(secondsSince(start), 5);
+  EXPECT_GE(secondsUntilClosed(client, 5), 0);
+}
+
+TEST_F(ProxyTimeoutTest, Http2LocalResponseResetsUnfinishedRequest) {
+  // The POST gets a local 403 (the bearer group grants GET and HEAD only)
+  // while its body never comes: the stream is reset with NO_ERROR once the
+  // body timeout passes, and the idle connection then closes.
+  std::string authority = host(kBearerId);
+  RawTlsClient client;
+  ASSERT_TRUE(connectH2(client, authority));
+  ASSERT_TRUE(client.send(frame(0x1, kFlagEndHeaders, 1,
+                                requestBlock("POST", authority, "/upload",
+                                             {{"content-length", "100000"}}))));
+  FrameReader frames(client);
+  std::optional<std::string> headers = frames.waitFor(0x1, 1);
+  ASSERT_TRUE(headers.has_value());
+  // :status 403: literal, name index 8. Huffman coding would not be shorter.
+  EXPECT_NE(headers->find("\x48\x03" "403"), std::string::npos);
+  std::optional<std::string> reset = frames.waitFor(0x3, 1);
+  ASSERT_TRUE(reset.has_value());
+  ASSERT_EQ(reset->size(), 4u);
+  EXPECT_EQ(readUint32(*reset, 0), 0u);  // NO_ERROR
+  double closed = secondsUntilClosed(client, 6);
+  EXPECT_GE(closed, 0);
+}
+
+TEST_F(ProxyTimeoutTest, Http2PingsDoNotKeepAnIdleConnection) {
+  std::string authority = host(kOpenId);
+  RawTlsClient client;
+  ASSERT_TRUE(connectH2(client, authority));
+  ASSERT_TRUE(client.send(
+      frame(0x1, kFlagEndHeaders | kFlagEndStream, 1, requestBlock("GET", authority, "/"))));
+  FrameReader frames(client);
+  ASSERT_TRUE(frames.waitFor(0x1, 1).has_value());
+  // A PING every 0.2 s; the idle timeout is 1 s.
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  std::string ignored;
+  while (!closed && secondsSince(start) < 6) {
+    if (!client.send(frame(0x6, 0, 0, std::string(8, 'p')))) break;
+    closed = client.readWithin(0.2, &ignored) == RawTlsClient::ReadStatus::Closed;
+    ignored.clear();
+  }
+  EXPECT_LT(secondsSince(start), 6) << "the connection stayed open while the client sent PINGs";
+}
+
+TEST_F(ProxyTimeoutTest, Http2StalledRequestBodyGets408) {
+  std::string authority = host(kOpenId);
+  RawTlsClient client;
+  ASSERT_TRUE(connectH2(client, authority));
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.send(frame(0x1, kFlagEndHeaders, 1,
+                                requestBlock("POST", authority, "/upload",
+                                             {{"content-length", "100"}})) +
+                          frame(0x0, 0, 1, std::string(10, 'b'))));
+  FrameReader frames(client);
+  std::optional<std::string> headers = frames.waitFor(0x1, 1);
+  ASSERT_TRUE(headers.has_value());
+  EXPECT_NE(headers->find("\x48\x03" "408"), std::string::npos);
+  EXPECT_LT(secondsSince(start), 5);
+  std::optional<std::string> reset = frames.waitFor(0x3, 1);
+  ASSERT_TRUE(reset.has_value());
+  EXPECT_EQ(readUint32(*reset, 0), 0u);  // NO_ERROR
+}
+
+TEST_F(ProxyTimeoutTest, Http1StalledRequestBodyGets408) {
+  RawTlsClient client;
+  ASSERT_TRUE(client.connect(port_t_, host(kOpenId), "http/1.1", ca_));
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: " + host(kOpenId) +
+                          "\r\nContent-Length: 100\r\n\r\n" + std::string(10, 'b')));
+  std::string response = client.readAll();
+  EXPECT_EQ(response.rfind("HTTP/1.1 408 ", 0), 0u) << response;
+  EXPECT_NE(response.find("Connection: close"), std::string::npos);
+  EXPECT_LT(secondsSince(start), 5);
+}
+
+TEST_F(ProxyTimeoutTest, Http1UnfinishedBodyAfterLocalErrorIsBounded) {
+  // A local 401 while the client still owes most of its body and then goes
+  // quiet without reading: the close must not wait for the body.
+  RawTlsClient client;
+  ASSERT_TRUE(client.connect(port_t_, host(kBearerId), "http/1.1", ca_));
+  ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: " + host(kBearerId) +
+                          "\r\nContent-Length: 10000000\r\n\r\n" + std::string(1000, 'b')));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  double closed = secondsUntilClosed(client, 6);
+  EXPECT_GE(closed, 0);
+}
+
+TEST_F(ProxyTimeoutTest, Http1IdleKeepAliveConnectionCloses) {
+  RawTlsClient client;
+  ASSERT_TRUE(client.connect(port_t_, host(kOpenId), "http/1.1", ca_));
+  ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: " + host(kOpenId) + "\r\n\r\n"));
+  std::string response;
+  ASSERT_EQ(client.readWithin(5, &response), RawTlsClient::ReadStatus::Data);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 ", 0), 0u) << response;
+  EXPECT_GE(secondsUntilClosed(client, 6), 0);
+}
+
+// --- Password decisions off the event loop ------------------------------------
+
+// A curl started in the background; its status and headers are read once it
+// exits.
+struct BackgroundCurl {
+  pid_t pid = -1;
+  std::string stem;
+
+  int status() const { return std::atoi(readFileText(stem + ".code").c_str()); }
+  std::string headers() const { return readFileText(stem + ".head"); }
+  std::string body() const { return readFileText(stem + ".body"); }
+};
+
+class ProxyPasswordPoolTest : public ProxyE2eTest {
+ protected:
+  static BackgroundCurl startCurl(uint16_t port, const std::string& name, const std::string& path,
+                                  const std::vector<std::string>& extra, bool h2 = false) {
+    static int counter = 0;
+    BackgroundCurl c;
+    c.stem = dir_ + "/bg-curl-" + std::to_string(++counter);
+    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "30", "--cacert", ca_, "-o",
+                                     c.stem + ".body", "-D", c.stem + ".head", "-w",
+                                     "%{http_code}", h2 ? "--http2" : "--http1.1", "--resolve",
+                                     name + ":" + std::to_string(port) + ":127.0.0.1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("https://" + name + ":" + std::to_string(port) + path);
+    // stdout (the status) goes to the log file named .code.
+    c.pid = spawnProcess(argv, c.stem + ".code");
+    return c;
+  }
+
+  // Seconds one verification of the slow hash takes in this process.
+  static double slowHashSeconds() {
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(auth::verifyPasswordHash(slow_hash_, "wrong password"));
+    return secondsSince(start);
+  }
+
+  static std::string basic(const std::string& user_password) {
+    std::string out(sodium_base64_ENCODED_LEN(user_password.size(),
+                                              sodium_base64_VARIANT_ORIGINAL),
+                    '\0');
+    sodium_bin2base64(out.data(), out.size(),
+                      reinterpret_cast<const unsigned char*>(user_password.data()),
+                      user_password.size(), sodium_base64_VARIANT_ORIGINAL);
+    out.resize(strlen(out.c_str()));
+    return "Basic " + out;
+  }
+};
+
+TEST_F(ProxyPasswordPoolTest, SlowPasswordsDoNotStallOtherRequests) {
+  Proxy proxy = startProxy(bundle_dir_, dir_ + "/state", {"127.0.0.1:0"}, "password-pool",
+                           {"--workers", "1", "--password-threads", "1", "--password-queue", "8"});
+  ASSERT_EQ(proxy.ports.size(), 1u) << readFileText(dir_ + "/password-pool.log");
+  uint16_t port = proxy.ports[0];
+  double hash_s = slowHashSeconds();
+
+  // Three wrong passwords, then a right one with a body that arrives while
+  // its decision waits, over both protocols.
+  std::string body(100000, 'q');
+  std::string body_file = dir_ + "/pool-upload.bin";
+  writeFileText(body_file, body);
+  std::vector<BackgroundCurl> wrong;
+  for (int i = 0; i < 3; ++i) {
+    wrong.push_back(startCurl(port, host(kSlowId), "/", {"-u", "deploy:wrong-" + std::to_string(i)},
+                              i % 2 == 1));
+  }
+  BackgroundCurl right =
+      startCurl(port, host(kSlowId), "/upload",
+                {"-u", std::string("deploy:") + kSlowPassword, "--data-binary", "@" + body_file},
+                true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  // An anonymous request to another container gets its response at once.
+  auto start = std::chrono::steady_clock::now();
+  HttpResult other = curl(host(kOpenId), "/", {}, false, port);
+  double other_s = secondsSince(start);
+  EXPECT_EQ(other.status, 200) << other.stderr_text;
+  bool still_pending = processRunning(right.pid);
+  EXPECT_TRUE(still_pending) << "the password checks ended before the other request; the test "
+                                "shows nothing";
+  EXPECT_LT(other_s, hash_s / 2) << "one verification takes " << hash_s << " s";
+
+  // The pending requests complete with their own decisions.
+  for (BackgroundCurl& c : wrong) {
+    stopProcess(c.pid, 0, 40);
+    EXPECT_EQ(c.status(), 401) << c.headers();
+  }
+  stopProcess(right.pid, 0, 40);
+  ASSERT_EQ(right.status(), 200) << right.headers();
+  json echo = json::parse(right.body(), nullptr, false);
+  ASSERT_TRUE(echo.is_object()) << right.body();
+  EXPECT_EQ(echo["body_length"], body.size());
+  EXPECT_EQ(echo["body_sha256"], sha256Hex(body));
+  EXPECT_EQ(upstreamHeader(echo, "X-Hoody-Group"), std::vector<std::string>{"slow-admins"});
+
+  // A second right password is a cache hit on the pool thread: fast.
+  start = std::chrono::steady_clock::now();
+  HttpResult again = curl(host(kSlowId), "/", {"-u", std::string("deploy:") + kSlowPassword}, true,
+                          port);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_LT(secondsSince(start), hash_s / 2);
+  EXPECT_EQ(WEXITSTATUS(stopProcess(proxy.pid)), 0);
+}
+
+TEST_F(ProxyPasswordPoolTest, FullQueueGets503WithRetryAfter) {
+  Proxy proxy = startProxy(bundle_dir_, dir_ + "/state", {"127.0.0.1:0"}, "password-full",
+                           {"--workers", "1", "--password-threads", "1", "--password-queue", "1"});
+  ASSERT_EQ(proxy.ports.size(), 1u) << readFileText(dir_ + "/password-full.log");
+  uint16_t port = proxy.ports[0];
+  // One verification runs, one waits, the others find the queue full.
+  std::vector<BackgroundCurl> curls;
+  for (int i = 0; i < 5; ++i) {
+    curls.push_back(
+        startCurl(port, host(kSlowId), "/", {"-u", "deploy:wrong-" + std::to_string(i)}));
+  }
+  int unauthorized = 0;
+  int overloaded = 0;
+  for (BackgroundCurl& c : curls) {
+    stopProcess(c.pid, 0, 40);
+    int status = c.status();
+    if (status == 401) ++unauthorized;
+    if (status == 503) {
+      ++overloaded;
+      EXPECT_NE(c.headers().find("Retry-After: 1\r\n"), std::string::npos) << c.headers();
+    }
+    EXPECT_TRUE(status == 401 || status == 503) << status;
+  }
+  EXPECT_GE(unauthorized, 2);
+  EXPECT_GE(overloaded, 1);
+  EXPECT_EQ(WEXITSTATUS(stopProcess(proxy.pid)), 0);
+}
+
+TEST_F(ProxyPasswordPoolTest, ClientsLeavingWhileDecisionPendingAreHandled) {
+  Proxy proxy = startProxy(bundle_dir_, dir_ + "/state", {"127.0.0.1:0"}, "password-gone",
+                           {"--workers", "1", "--password-threads", "1"});
+  ASSERT_EQ(proxy.ports.size(), 1u) << readFileText(dir_ + "/password-gone.log");
+  uint16_t port = proxy.ports[0];
+  double hash_s = slowHashSeconds();
+  std::string authority = host(kSlowId);
+  std::string wrong = basic("deploy:wrong");
+
+  // HTTP/1.1 clients that close while their decision waits.
+  for (int i = 0; i < 3; ++i) {
+    RawTlsClient gone;
+    ASSERT_TRUE(gone.connect(port, authority, "http/1.1", ca_));
+    ASSERT_TRUE(gone.send("GET / HTTP/1.1\r\nHost: " + authority + "\r\nAuthorization: " + wrong +
+                          "\r\n\r\n"));
+  }
+
+  // An HTTP/2 stream reset while its decision waits; the connection goes on.
+  RawTlsClient client;
+  ASSERT_TRUE(client.connect(port, authority, "h2", ca_));
+  ASSERT_TRUE(client.send(std::string(kH2Preface) + frame(0x4, 0, 0, "") +
+                          frame(0x1, kFlagEndHeaders | kFlagEndStream, 1,
+                                requestBlock("GET", authority, "/", {{"authorization", wrong}}))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(client.send(frame(0x3, 0, 1, std::string("\x00\x00\x00\x08", 4))));
+  // No group grants terminal, so this is an inline 403 on the same
+  // container.
+  ASSERT_TRUE(client.send(frame(0x1, kFlagEndHeaders | kFlagEndStream, 3,
+                                requestBlock("GET", host(kSlowId, "terminal"), "/"))));
+  FrameReader frames(client);
+  std::optional<std::string> headers = frames.waitFor(0x1, 3);
+  ASSERT_TRUE(headers.has_value());
+  EXPECT_NE(headers->find("\x48\x03" "403"), std::string::npos);
+
+  // Every pending decision finishes into a gone exchange without harm.
+  std::this_thread::sleep_for(std::chrono::duration<double>(3 * hash_s + 0.5));
+  ASSERT_TRUE(processRunning(proxy.pid)) << readFileText(dir_ + "/password-gone.log");
+  HttpResult after = curl(authority, "/", {"-u", std::string("deploy:") + kSlowPassword}, true,
+                          port);
+  EXPECT_EQ(after.status, 200);
+  std::string log = readFileText(dir_ + "/password-gone-access.log");
+  EXPECT_NE(log.find("\"stream-reset\""), std::string::npos) << log;
+  EXPECT_EQ(WEXITSTATUS(stopProcess(proxy.pid)), 0);
+}
+
+// --- Local CA ---------------------------------------------------------------
+
+TEST_F(ProxyE2eTest, UnconstrainedCaIsReplacedAndLogged) {
+  std::string state = dir_ + "/old-ca-state";
+  ASSERT_EQ(mkdir(state.c_str(), 0700), 0);
+  // A CA without name constraints, as earlier releases made it.
+  CommandResult made = runCommand(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", state + "/ca-key.pem", "-out", state + "/ca.pem", "-subj",
+       "/CN=old unconstrained CA", "-days", "30"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::string old_ca = readFileText(state + "/ca.pem");
+
+  Proxy proxy = startProxy(bundle_dir_, state, {"127.0.0.1:0"}, "old-ca");
+  ASSERT_EQ(proxy.ports.size(), 1u) << readFileText(dir_ + "/old-ca.log");
+  EXPECT_NE(readFileText(state + "/ca.pem"), old_ca);
+  std::string log = readFileText(dir_ + "/old-ca.log");
+  EXPECT_NE(log.find("replaced the local CA"), std::string::npos) << log;
+
+  CommandResult text = runCommand(
+      {"openssl", "x509", "-in", state + "/ca.pem", "-noout", "-ext", "nameConstraints"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("critical"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(std::string("DNS:") + kNode + ".containers." + kDomain),
+            std::string::npos)
+      << text.out;
+  CommandResult verified = runCommand(
+      {"openssl", "verify", "-CAfile", state + "/ca.pem", state + "/server.pem"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+
+  // Clients that trust the new CA reach the proxy.
+  std::string name = host(kOpenId);
+  CommandResult r = runCommand(
+      {"curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+       state + "/ca.pem", "--resolve", name + ":" + std::to_string(proxy.ports[0]) + ":127.0.0.1",
+       "https://" + name + ":" + std::to_string(proxy.ports[0]) + "/"});
+  EXPECT_EQ(r.out, "200") << r.err;
+  EXPECT_EQ(WEXITSTATUS(stopProcess(proxy.pid)), 0);
 }
 
 }  // namespace

@@ -53,6 +53,35 @@ TEST(UpstreamRequestHeadTest, ReplacesHoodyAndForwardedFields) {
   EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
 }
 
+TEST(UpstreamRequestHeadTest, RemovesUnderscoreSpellings) {
+  // CGI and WSGI gateways map `_` and `-` to the same variable, so each of
+  // these would reach the application as one of the proxy's own fields.
+  http::HeaderList client = {
+      {"X-Hoody_Group", "spoof-1"},      {"X_Hoody_Realm", "spoof-2"},
+      {"x_hoody_container", "spoof-3"},  {"X-HOODY_service", "spoof-4"},
+      {"X-Forwarded_For", "spoof-5"},    {"X_Forwarded_Proto", "spoof-6"},
+      {"x-forwarded_host", "spoof-7"},   {"X-Real_IP", "spoof-8"},
+      {"X-Real-Ip", "spoof-9"},          {"X-Forwarded-Host", "spoof-10"},
+      {"Content_Length", "spoof-11"},    {"Transfer_Encoding", "spoof-12"},
+      {"Proxy_Authorization", "spoof-13"}, {"Keep_Alive", "spoof-14"},
+      {"Connection", "X-Private_Field"}, {"X_Private-Field", "spoof-15"},
+      {"X-Hoodyish", "kept-1"},          {"X_Request_Id", "kept-2"},
+  };
+  std::string head = buildUpstreamRequestHead("GET", "/", client, context(), {});
+  EXPECT_EQ(head.find("spoof-"), std::string::npos) << head;
+  EXPECT_EQ(countLines(head, "X-Hoodyish: kept-1\r\n"), 1);
+  EXPECT_EQ(countLines(head, "X_Request_Id: kept-2\r\n"), 1);
+  EXPECT_EQ(countLines(head, "X-Hoody-Group: devops\r\n"), 1);
+  EXPECT_EQ(countLines(head, "X-Forwarded-For: 192.0.2.10\r\n"), 1);
+}
+
+TEST(GatewayFieldNameTest, LowercasesAndMapsUnderscores) {
+  EXPECT_EQ(gatewayFieldName("X_Hoody_Realm"), "x-hoody-realm");
+  EXPECT_EQ(gatewayFieldName("X-FORWARDED-For"), "x-forwarded-for");
+  EXPECT_EQ(gatewayFieldName("accept"), "accept");
+  EXPECT_EQ(gatewayFieldName(""), "");
+}
+
 TEST(UpstreamRequestHeadTest, RemovesHopByHopFields) {
   http::HeaderList client = {
       {"Connection", "keep-alive, X-Private"}, {"X-Private", "secret"}, {"Keep-Alive", "timeout=5"},
@@ -123,6 +152,89 @@ TEST(ResponseHeadersTest, RemovesHopByHopAndLowercasesForH2) {
   ASSERT_EQ(h2.size(), 2u);
   EXPECT_EQ(h2[0].name, "content-type");
   EXPECT_EQ(h2[1].name, "set-cookie");
+}
+
+TEST(ResponseHeadersTest, SetCookieLosesDomain) {
+  http::HeaderList upstream = {
+      {"Set-Cookie", "sid=1; Domain=node-us.containers.example.test; Path=/; Secure"},
+      {"set-cookie", "pref=dark"},
+      {"Content-Type", "text/html"},
+      {"X-Note", "Domain=kept"},
+  };
+  for (bool h2 : {false, true}) {
+    SCOPED_TRACE(h2 ? "h2" : "h1");
+    http::HeaderList out = filterResponseHeaders(upstream, h2);
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_EQ(out[0].name, h2 ? "set-cookie" : "Set-Cookie");
+    EXPECT_EQ(out[0].value, "sid=1; Path=/; Secure");
+    EXPECT_EQ(out[1].value, "pref=dark");
+    EXPECT_EQ(out[3].value, "Domain=kept");
+  }
+}
+
+TEST(RemoveCookieDomainTest, RewritesOnlyDomainAttributes) {
+  struct Case {
+    const char* in;
+    const char* out;
+  };
+  const Case cases[] = {
+      // Several attributes around the Domain attribute stay byte for byte.
+      {"sid=abc; Path=/; Domain=example.test; Max-Age=60; Secure; HttpOnly; SameSite=Lax",
+       "sid=abc; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Lax"},
+      {"sid=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT; domain=.example.test",
+       "sid=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT"},
+      // Letter case, spaces and tabs around the attribute name.
+      {"sid=abc;DOMAIN=example.test;Path=/", "sid=abc;Path=/"},
+      {"sid=abc;  Domain = example.test ; Path=/", "sid=abc; Path=/"},
+      {"sid=abc;\tdoMain\t=example.test", "sid=abc"},
+      // Empty and missing values, and more than one Domain attribute.
+      {"sid=abc; Domain=", "sid=abc"},
+      {"sid=abc; Domain; Secure", "sid=abc; Secure"},
+      {"sid=abc; Domain=a.example; Domain=b.example; Path=/", "sid=abc; Path=/"},
+      // Browsers split at every `;`, even inside quotes, so a Domain after a
+      // quoted `;` is an attribute to them and is removed.
+      {"sid=\"a; Domain=example.test\"; Path=/", "sid=\"a; Path=/"},
+      {"sid=\"v=1\"; Domain=example.test", "sid=\"v=1\""},
+      // Not Domain attributes: kept.
+      {"Domain=example.test; Path=/", "Domain=example.test; Path=/"},
+      {"sid=abc; Domains=x; X-Domain=y", "sid=abc; Domains=x; X-Domain=y"},
+      {"sid=abc", "sid=abc"},
+      {"sid=abc;", "sid=abc;"},
+      {"", ""},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(removeCookieDomain(c.in), c.out) << c.in;
+  }
+}
+
+TEST(RemoveCookieClearingTest, KeepsOtherTypes) {
+  struct Case {
+    const char* in;
+    const char* out;
+  };
+  const Case cases[] = {
+      {"\"cookies\"", ""},
+      {"\"cache\", \"cookies\", \"storage\"", "\"cache\", \"storage\""},
+      {"\"*\"", "\"cache\", \"storage\", \"executionContexts\""},
+      {"\"cache\",\"*\"", "\"cache\", \"storage\", \"executionContexts\""},
+      {"\"Cookies\", cookies, \" cookies \", \"cache\"", "\"cache\""},
+      {"\"executionContexts\"", "\"executionContexts\""},
+      {"", ""},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(removeCookieClearing(c.in), c.out) << c.in;
+  }
+}
+
+TEST(ResponseHeadersTest, ClearSiteDataLosesCookies) {
+  http::HeaderList upstream = {
+      {"Clear-Site-Data", "\"cookies\""},
+      {"Clear-Site-Data", "\"cache\", \"cookies\""},
+  };
+  http::HeaderList out = filterResponseHeaders(upstream, false);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].name, "Clear-Site-Data");
+  EXPECT_EQ(out[0].value, "\"cache\"");
 }
 
 TEST(HopByHopTest, Classifies) {
