@@ -134,6 +134,36 @@ Result<int> openListener(const Endpoint& endpoint, int backlog) {
   return fd;
 }
 
+Result<void> checkAddressFree(const Endpoint& endpoint) {
+  int fd = ::socket(endpoint.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return makeError("listen-failed",
+                     fmt::format("cannot create a socket for {}: {}", endpoint.str(),
+                                 strerror(errno)));
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (endpoint.isV6()) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&endpoint.storage);
+    int v6only = IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) ? 0 : 1;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+  }
+  int rc = ::bind(fd, endpoint.addr(), endpoint.length);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0 && saved == EADDRINUSE) {
+    return makeError("address-in-use",
+                     fmt::format("{} is already in use by another process (another hoody-proxy?); "
+                                 "stop it or pick another --listen address",
+                                 endpoint.str()));
+  }
+  if (rc != 0) {
+    return makeError("listen-failed",
+                     fmt::format("cannot listen on {}: {}", endpoint.str(), strerror(saved)));
+  }
+  return {};
+}
+
 Result<Endpoint> localEndpoint(int fd) {
   Endpoint e;
   e.length = sizeof(e.storage);

@@ -40,6 +40,12 @@ Result<Endpoint> makeEndpoint(std::string_view ip, uint16_t port);
 /// any other IPv6 address is IPv6 only. Error code: "listen-failed".
 Result<int> openListener(const Endpoint& endpoint, int backlog);
 
+/// Fails when another socket already listens on `endpoint`, even one that
+/// set SO_REUSEPORT: the kernel lets any process of the same user share such
+/// a port, so a second proxy would silently take part of the traffic. A
+/// test bind without SO_REUSEPORT detects it. Error code: "address-in-use".
+Result<void> checkAddressFree(const Endpoint& endpoint);
+
 /// The local address a socket is bound to (to learn the port given for 0).
 Result<Endpoint> localEndpoint(int fd);
 

@@ -86,6 +86,15 @@ Result<std::unique_ptr<Server>> Server::create(ProxyConfig config) {
   server->worker_fds_.resize(static_cast<size_t>(c.workers));
   for (const net::Endpoint& requested : c.listen) {
     net::Endpoint endpoint = requested;
+    if (endpoint.port() != 0) {
+      Result<void> free = net::checkAddressFree(endpoint);
+      if (!free) {
+        for (auto& fds : server->worker_fds_) {
+          for (int open_fd : fds) ::close(open_fd);
+        }
+        return Unexpected<Error>{free.error()};
+      }
+    }
     for (int w = 0; w < c.workers; ++w) {
       Result<int> fd = net::openListener(endpoint, kListenBacklog);
       if (!fd) {

@@ -142,7 +142,13 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-grace", config.shutdown_grace_s,
                  "seconds requests in flight get to finish after SIGTERM")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  CLI11_PARSE(app, argc, argv);
+  // Usage errors exit 2, as in hoodyc; CLI11's own codes (105, 106, ...) vary
+  // by error kind and mean nothing to a service manager.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   auto logger = spdlog::stderr_color_mt("hoody-proxy");
   spdlog::set_default_logger(logger);

@@ -1217,6 +1217,31 @@ TEST_F(ProxyE2eTest, StartFailsClearlyWithoutBundle) {
                  20);
   EXPECT_EQ(bad_listen.exit_code, 2);
   EXPECT_NE(bad_listen.err.find("localhost:80"), std::string::npos) << bad_listen.err;
+
+  // Every usage error exits 2, whatever CLI11 calls it.
+  EXPECT_EQ(runCommand({std::string(HOODY_BUILD_DIR) + "/hoody-proxy", "--bundle", bundle_dir_,
+                        "--listen", "127.0.0.1:0"},
+                       20)
+                .exit_code,
+            2);
+  EXPECT_EQ(runCommand({std::string(HOODY_BUILD_DIR) + "/hoody-proxy", "--bundle", bundle_dir_,
+                        "--state-dir", dir_ + "/state", "--listen", "127.0.0.1:0", "--workers",
+                        "0"},
+                       20)
+                .exit_code,
+            2);
+}
+
+TEST_F(ProxyE2eTest, SecondProxyOnTheSamePortFails) {
+  // SO_REUSEPORT would let a second process share the port and serve part of
+  // the traffic with another bundle; it must refuse to start instead.
+  std::string listen = "127.0.0.1:" + std::to_string(proxy_.ports[0]);
+  CommandResult r = runCommand({std::string(HOODY_BUILD_DIR) + "/hoody-proxy", "--bundle",
+                                bundle_dir_, "--state-dir", dir_ + "/state2", "--listen", listen},
+                               20);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("already in use"), std::string::npos) << r.err;
+  EXPECT_EQ(curl(host(kIpId), "/", {}, false).status, 200);
 }
 
 TEST_F(ProxyE2eTest, DualStackListenerSeesIpv4Clients) {
