@@ -135,7 +135,9 @@ struct JwtSpec {
   std::vector<std::string> algorithms;
   std::string issuer;                  ///< Required `iss`; empty means unchecked.
   std::vector<std::string> audiences;  ///< Any one must appear in `aud`; empty means unchecked.
-  std::string key_pem;                 ///< Public key (or HMAC secret) in PEM, inlined at compile time.
+  /// Key text inlined at compile time from the policy's key file: PEM
+  /// (public key, certificate or HMAC SECRET block) or a JWK Set in JSON.
+  std::string key_pem;
   uint32_t leeway_seconds = 0;
   bool require_exp = true;
   std::vector<ClaimRule> claims;
