@@ -168,7 +168,7 @@ struct Group {
 struct PermissionBlock {
   ServiceSet default_allow = kNoServices;
   std::vector<Group> groups;
-  /// Where the block was declared, for explanations: "project production" or
+  /// Declaration site of the block, for explanations: "project production" or
   /// "container public-api".
   std::string origin;
   friend bool operator==(const PermissionBlock&, const PermissionBlock&) = default;
@@ -186,8 +186,8 @@ struct ServicePort {
   friend bool operator==(const ServicePort&, const ServicePort&) = default;
 };
 
-/// Where a container's services listen; joined from the inventory at compile
-/// time. `address` is an IP literal.
+/// Addresses of a container's services, joined from the inventory at
+/// compile time. `address` is an IP literal.
 struct Upstream {
   std::string address;
   std::vector<ServicePort> ports;

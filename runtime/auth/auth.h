@@ -43,7 +43,7 @@ bool verifyPasswordHash(std::string_view hash, std::string_view password);
 /// EdDSA, HS256/384/512. "none" in any letter case is never supported.
 bool isSupportedJwtAlgorithm(std::string_view alg);
 
-/// Checks that `pem` holds a key usable with every algorithm in `algorithms`.
+/// Checks that `pem` contains a key usable with every algorithm in `algorithms`.
 /// Error code "invalid-jwt-key".
 Result<void> checkJwtKey(std::string_view pem, const std::vector<std::string>& algorithms);
 

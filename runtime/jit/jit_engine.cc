@@ -206,6 +206,18 @@ JitEngine::JitEngine(std::shared_ptr<const ir::Policy> policy,
 
 JitEngine::~JitEngine() = default;
 
+Result<std::shared_ptr<JitEngine>> JitEngine::fromModule(std::shared_ptr<const ir::Policy> policy,
+                                                         std::unique_ptr<llvm::LLVMContext> context,
+                                                         std::unique_ptr<llvm::Module> module,
+                                                         JitStats stats) {
+  auto start = Clock::now();
+  auto compiled = compile(std::move(context), std::move(module));
+  if (!compiled) return Unexpected<Error>{compiled.error()};
+  stats.jit_ms = millisecondsSince(start);
+  return std::shared_ptr<JitEngine>(
+      new JitEngine(std::move(policy), std::move(compiled->jit), compiled->decide, stats));
+}
+
 Result<std::shared_ptr<JitEngine>> JitEngine::create(std::shared_ptr<const ir::Policy> policy,
                                                      const codegen::CodegenOptions& options) {
   if (!policy) return makeError("invalid-ir", "no decision IR was given to compile");
@@ -216,13 +228,7 @@ Result<std::shared_ptr<JitEngine>> JitEngine::create(std::shared_ptr<const ir::P
     auto module = codegen::generateDecisionModule(*policy, *context, options);
     if (!module) return Unexpected<Error>{module.error()};
     stats.codegen_ms = millisecondsSince(start);
-
-    start = Clock::now();
-    auto compiled = compile(std::move(context), std::move(*module));
-    if (!compiled) return Unexpected<Error>{compiled.error()};
-    stats.jit_ms = millisecondsSince(start);
-    return std::shared_ptr<JitEngine>(
-        new JitEngine(std::move(policy), std::move(compiled->jit), compiled->decide, stats));
+    return fromModule(std::move(policy), std::move(context), std::move(*module), stats);
   } catch (const std::bad_alloc&) {
     return makeError("jit-failed", "out of memory while compiling the decision functions");
   }
@@ -252,13 +258,7 @@ Result<std::shared_ptr<JitEngine>> JitEngine::createFromBitcode(
       return makeError("invalid-bitcode", "the decision bitcode is invalid: " + problems);
     }
     stats.codegen_ms = millisecondsSince(start);
-
-    start = Clock::now();
-    auto compiled = compile(std::move(context), std::move(*module));
-    if (!compiled) return Unexpected<Error>{compiled.error()};
-    stats.jit_ms = millisecondsSince(start);
-    return std::shared_ptr<JitEngine>(
-        new JitEngine(std::move(policy), std::move(compiled->jit), compiled->decide, stats));
+    return fromModule(std::move(policy), std::move(context), std::move(*module), stats);
   } catch (const std::bad_alloc&) {
     return makeError("jit-failed", "out of memory while compiling the decision functions");
   }

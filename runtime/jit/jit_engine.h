@@ -69,6 +69,12 @@ class JitEngine {
   uint64_t failedDecisions() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
+  /// Compiles `module` and wraps it; `stats` already holds the codegen time.
+  static Result<std::shared_ptr<JitEngine>> fromModule(std::shared_ptr<const ir::Policy> policy,
+                                                       std::unique_ptr<llvm::LLVMContext> context,
+                                                       std::unique_ptr<llvm::Module> module,
+                                                       JitStats stats);
+
   JitEngine(std::shared_ptr<const ir::Policy> policy, std::unique_ptr<llvm::orc::LLJIT> jit,
             DecideFunction decide, JitStats stats);
 

@@ -57,7 +57,7 @@ struct Credentials {
 /// matches no group.
 Credentials parseAuthorization(std::string_view value);
 
-/// What a decision engine knows about one request.
+/// The facts a decision engine reads about one request.
 struct RequestFacts {
   HostKey host;
   ir::IpAddress client;
@@ -68,7 +68,7 @@ struct RequestFacts {
 };
 
 /// Credential checks the engines call; implemented by runtime/auth. Engines
-/// call a verifier only when its answer can change the outcome.
+/// call a verifier only when its result can change the outcome.
 class Verifier {
  public:
   virtual ~Verifier() = default;

@@ -152,8 +152,8 @@ Decision Interpreter::decide(const RequestFacts& f, Verifier& verifier) const {
   }
 
   // Groups by rank, declaration order within a rank. A group is tried only
-  // when its grants cover the request and its IP condition holds, so no
-  // verifier runs unless its answer can change the outcome.
+  // when its grants cover the request and its IP condition is met, so no
+  // verifier runs unless its result can change the outcome.
   uint8_t challenges = 0;
   for (int pass = 0; pass < 4; ++pass) {
     for (size_t g = 0; g < block.groups.size(); ++g) {

@@ -21,7 +21,7 @@ class Interpreter {
   /// Decides one request. Evaluation order: container lookup (404), then
   /// maintenance (503), then the default, then groups in the order
   /// ip-only, bearer, JWT, password (declaration order within each kind),
-  /// calling a verifier only for a group whose IP condition holds and whose
+  /// calling a verifier only for a group whose IP condition is met and whose
   /// grants cover the service, method and path. The first group that passes
   /// is the granting group. Denied requests get 401 when some credential
   /// group would grant the request, else 403.

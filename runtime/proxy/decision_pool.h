@@ -8,7 +8,7 @@
 // threads of its own. Each thread has its own CachingVerifier, so the cache
 // needs no lock. A success cached on one thread is not seen by the others,
 // which costs at most one extra hash per thread. At most `max_queued` jobs
-// wait; submit() fails beyond that, so the caller can answer 503 instead of
+// wait; submit() fails beyond that, so the caller can respond with 503 instead of
 // queueing without bound.
 #pragma once
 
