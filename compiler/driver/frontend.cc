@@ -12,6 +12,7 @@
 
 #include "compiler/driver/test_cases.h"
 #include "compiler/lower/describe.h"
+#include "compiler/lower/host_lower.h"
 #include "compiler/lower/inventory.h"
 #include "compiler/lower/lower.h"
 #include "compiler/parse/parser.h"
@@ -82,6 +83,7 @@ FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
   // 2. Check all files together; checking a partial program would report
   // names declared in a file that failed to parse as unknown.
   std::optional<ir::Policy> policy;
+  ir::HostPolicy host;
   if (parsed_all && sink.errorCount() == 0) {
     sema::Scope scope(program);
     sema::CheckedInputs checked;
@@ -91,6 +93,7 @@ FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
     // 3. Lower and collect the policy's tests.
     if (sink.errorCount() == 0) {
       policy = lower::lowerProgram(scope, checked);
+      host = lower::lowerHost(scope);
       out.tests = collectTestCases(scope);
     }
   }
@@ -104,6 +107,8 @@ FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
       if (inventory && policy) {
         lower::joinInventory(*inventory, *policy, lower::containerDeclarations(program),
                              options.require_inventory, sink);
+        lower::joinHostInventory(*inventory, host, lower::containerDeclarations(program),
+                                 options.require_host_inventory, sink);
       }
     }
   }
@@ -117,6 +122,7 @@ FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
   out.ok = out.error_count == 0 && policy.has_value();
   if (out.ok) {
     out.policy = std::move(*policy);
+    out.host = std::move(host);
   } else {
     out.tests.clear();
   }

@@ -19,6 +19,7 @@
 #include "compiler/diag/diagnostic.h"
 #include "compiler/diag/render.h"
 #include "runtime/abi/decision_ir.h"
+#include "runtime/abi/host_ir.h"
 
 namespace hoody::driver {
 
@@ -39,6 +40,8 @@ struct FrontEndOptions {
   std::optional<std::string> inventory_path;
   /// compile: every container must be in the inventory.
   bool require_inventory = false;
+  /// apply: warn about containers the inventory gives no interface.
+  bool require_host_inventory = false;
 };
 
 /// One `request` line of a `test` block.
@@ -63,6 +66,7 @@ struct PolicyTestCase {
 struct FrontEndOutput {
   bool ok = false;    ///< No errors.
   ir::Policy policy;  ///< Valid when ok.
+  ir::HostPolicy host;  ///< Firewall, network and seccomp; valid when ok.
   std::vector<PolicyTestCase> tests;
   std::vector<diag::Diagnostic> diagnostics;  ///< Sorted by location.
   size_t error_count = 0, warning_count = 0;

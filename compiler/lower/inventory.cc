@@ -76,6 +76,15 @@ bool isDomainName(std::string_view name) {
   }
 }
 
+// Linux interface names: 1..15 bytes, no `/`, `:` or white space, not `.`
+// or `..`.
+bool isInterfaceName(std::string_view name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return c > ' ' && c < 127 && c != '/' && c != ':';
+  });
+}
+
 std::optional<uint16_t> portOf(const json& value) {
   if (!value.is_number_integer()) return std::nullopt;
   auto n = value.get<int64_t>();
@@ -174,11 +183,62 @@ class Parser {
       size_t services_at = locator_.findKey("services", at);
       for (const auto& [name, value] : services->items()) service(c, name, value, services_at);
     }
+    hostFields(c, id_text, entry, at);
     std::sort(c.upstream.ports.begin(), c.upstream.ports.end(),
               [](const ir::ServicePort& a, const ir::ServicePort& b) {
                 return std::tie(a.service, a.instance) < std::tie(b.service, b.instance);
               });
     inventory_.containers.push_back(std::move(c));
+  }
+
+  // Reads `interface`, `addresses` and `seccomp_file`, all optional.
+  void hostFields(InventoryContainer& c, const std::string& id_text, const json& entry,
+                  size_t at) {
+    if (auto it = entry.find("interface"); it != entry.end()) {
+      std::string name = it->is_string() ? it->get<std::string>() : std::string();
+      if (isInterfaceName(name)) {
+        c.interface = name;
+      } else {
+        sink_.error("invalid-inventory", locator_.keySpan("interface", at),
+                    fmt::format("`interface` of container {} is not an interface name: {}",
+                                diag::quote(id_text), it->dump()),
+                    "write the host-side link name, 1 to 15 characters without `/`, `:` or "
+                    "spaces, e.g. `veth-web`");
+      }
+    }
+    if (auto it = entry.find("addresses"); it != entry.end()) {
+      if (!it->is_array()) {
+        sink_.error("invalid-inventory", locator_.keySpan("addresses", at),
+                    fmt::format("`addresses` of container {} is not a list", diag::quote(id_text)),
+                    "write `\"addresses\": [\"2001:db8::10\"]`");
+      } else {
+        for (const json& value : *it) {
+          std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+          auto address = net::parseAddress(text);
+          if (!value.is_string() || !address) {
+            sink_.error("invalid-address", locator_.keySpan("addresses", at),
+                        fmt::format("address {} of container {} is not an IP address",
+                                    diag::quote(text), diag::quote(id_text)),
+                        "write IP literals such as `10.0.0.2` or `2001:db8::10`");
+            continue;
+          }
+          c.addresses.push_back(*address);
+        }
+      }
+    }
+    if (auto it = entry.find("seccomp_file"); it != entry.end()) {
+      std::string path = it->is_string() ? it->get<std::string>() : std::string();
+      if (!path.empty() && path.front() == '/' && path.back() != '/' &&
+          path.find('\0') == std::string::npos) {
+        c.seccomp_file = path;
+      } else {
+        sink_.error("invalid-inventory", locator_.keySpan("seccomp_file", at),
+                    fmt::format("`seccomp_file` of container {} is not an absolute file path: {}",
+                                diag::quote(id_text), it->dump()),
+                    "write the path the container runtime reads, e.g. "
+                    "`/var/lib/lxc/web/seccomp`");
+      }
+    }
   }
 
   // Returns the container's upstream IP literal in canonical form.
@@ -329,6 +389,32 @@ void joinInventory(const Inventory& inventory, ir::Policy& policy,
                  fmt::format("inventory lists container ID `{}`, which no policy declares",
                              sema::formatId(c.id)),
                  "remove the entry, or declare the container in a policy");
+  }
+}
+
+void joinHostInventory(const Inventory& inventory, ir::HostPolicy& host,
+                       const std::map<ir::Id96, diag::Span>& declarations, bool report_missing,
+                       diag::DiagnosticSink& sink) {
+  host.node = inventory.node;
+  std::map<ir::Id96, const InventoryContainer*> by_id;
+  for (const InventoryContainer& c : inventory.containers) by_id.emplace(c.id, &c);
+  for (ir::HostContainer& container : host.containers) {
+    auto it = by_id.find(container.id);
+    if (it != by_id.end()) {
+      container.interface = it->second->interface;
+      container.addresses = it->second->addresses;
+      container.seccomp_file = it->second->seccomp_file;
+      if (!container.interface.empty()) continue;
+    }
+    if (!report_missing) continue;
+    auto decl = declarations.find(container.id);
+    diag::Span at = decl != declarations.end() ? decl->second : diag::Span{inventory.path};
+    sink.warning("missing-inventory-entry", at,
+                 fmt::format("container `{}` has no `interface` in the inventory {}, so no "
+                             "firewall or network rules are applied for it",
+                             container.name, diag::quote(inventory.path)),
+                 fmt::format("add `\"interface\": \"<host-side link>\"` to the entry of `{}`",
+                             sema::formatId(container.id)));
   }
 }
 

@@ -4,10 +4,15 @@
 //
 //     { "node": "node-us", "domain": "example.net",
 //       "containers": { "<container-id>": { "upstream": "127.0.0.1",
-//         "services": { "http": 18080, "files": { "1": 18082, "2": 18083 } } } } }
+//         "services": { "http": 18080, "files": { "1": 18082, "2": 18083 } },
+//         "interface": "veth-web", "addresses": ["2001:db8::10"],
+//         "seccomp_file": "/var/lib/lxc/web/seccomp" } } }
 //
 // A service maps to a port (instance 1) or to an object from instance
-// numbers to ports. Problems are diagnostics located in the inventory file.
+// numbers to ports. `interface` (the host side of the container's link),
+// `addresses` (the container's own addresses) and `seccomp_file` (where its
+// runtime reads the LXC seccomp policy) are for the host applier and may be
+// left out when the host layers are not applied. Problems are diagnostics located in the inventory file.
 #pragma once
 
 #include <map>
@@ -18,6 +23,7 @@
 
 #include "compiler/diag/diagnostic.h"
 #include "runtime/abi/decision_ir.h"
+#include "runtime/abi/host_ir.h"
 
 namespace hoody::lower {
 
@@ -25,6 +31,9 @@ struct InventoryContainer {
   ir::Id96 id{};
   ir::Upstream upstream;  ///< Ports sorted by service, then instance.
   diag::Span span;        ///< The container's key in the inventory file.
+  std::string interface;                ///< Empty when not given.
+  std::vector<ir::IpAddress> addresses;
+  std::string seccomp_file;             ///< Absolute path; empty when not given.
 };
 
 struct Inventory {
@@ -50,5 +59,13 @@ std::optional<Inventory> parseInventory(const std::string& path, std::string_vie
 void joinInventory(const Inventory& inventory, ir::Policy& policy,
                    const std::map<ir::Id96, diag::Span>& declarations, bool require,
                    diag::DiagnosticSink& sink);
+
+/// Joins `inventory` into `host`: each container's interface, addresses and
+/// seccomp file, and the node. With `report_missing`, containers the
+/// inventory does not list or lists without an interface get a
+/// `missing-inventory-entry` warning: the host applier leaves them out.
+void joinHostInventory(const Inventory& inventory, ir::HostPolicy& host,
+                       const std::map<ir::Id96, diag::Span>& declarations, bool report_missing,
+                       diag::DiagnosticSink& sink);
 
 }  // namespace hoody::lower

@@ -44,6 +44,34 @@ void checkPortEntry(Context& ctx, const ast::Word& entry) {
   }
 }
 
+// Warns once per port entry that overlaps an earlier entry of the same rule:
+// the ruleset merges them into one interval.
+void reportPortOverlaps(Context& ctx, const std::vector<ast::Word>& ports) {
+  struct Entry {
+    const ast::Word* word;
+    uint16_t first;
+    uint16_t last;
+  };
+  std::vector<Entry> seen;
+  for (const ast::Word& port : ports) {
+    const std::string& text = port.text;
+    size_t dash = text.find('-');
+    auto first = parsePort(dash == std::string::npos ? text : text.substr(0, dash));
+    auto last = dash == std::string::npos ? first : parsePort(text.substr(dash + 1));
+    if (!first || !last || *first > *last) continue;
+    for (const Entry& e : seen) {
+      if (*first <= e.last && e.first <= *last) {
+        ctx.sink.warning("overlapping-ports", port.span,
+                         fmt::format("port {} overlaps {} in the same rule; the ranges are merged",
+                                     diag::quote(text), diag::quote(e.word->text)),
+                         "remove the redundant entry");
+        break;
+      }
+    }
+    seen.push_back({&port, *first, *last});
+  }
+}
+
 // Checks `ADDR:PORT` or `[IPV6]:PORT`.
 void checkEndpoint(Context& ctx, const ast::Word& endpoint) {
   auto parts = splitEndpoint(endpoint.text);
@@ -107,6 +135,7 @@ void checkFirewallRule(Context& ctx, const ast::FirewallRule& rule) {
                    "remove the ports, or write one rule per protocol");
   }
   for (const ast::Word& port : rule.ports) checkPortEntry(ctx, port);
+  reportPortOverlaps(ctx, rule.ports);
   int families = familiesOf(rule.addresses);
   if (protocol == "icmp" && (families & 2)) {
     ctx.sink.error("invalid-firewall-rule", rule.protocol.span,
