@@ -16,6 +16,10 @@ struct ProxyConfig {
   std::string state_dir;
   int workers = 1;
   std::string access_log = "-";  ///< Path, or "-" for standard output.
+  /// Decide with the reference interpreter instead of the JIT engine. For
+  /// debugging: it needs no decision.bc and no LLVM compile, but decides
+  /// more slowly.
+  bool use_interpreter = false;
 
   double idle_timeout_s = 60;               ///< Client connection with no request in progress.
   double request_head_timeout_s = 30;       ///< From the first byte of a request head to its end.

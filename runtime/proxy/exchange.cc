@@ -58,6 +58,12 @@ bool mayVerifyPassword(const PolicySnapshot& snapshot, const policy::HostKey& ke
   return false;
 }
 
+// The reason text costs more than the rest of a JIT decision (heap
+// allocations), so it is built only when the trace log prints it.
+ReasonText reasonTextForLog() {
+  return spdlog::should_log(spdlog::level::trace) ? ReasonText::Build : ReasonText::Omit;
+}
+
 void wipe(std::string& secret) {
   OPENSSL_cleanse(secret.data(), secret.size());
   secret.clear();
@@ -154,14 +160,9 @@ void Exchange::start(RequestInfo request) {
   policy::Credentials credentials;
   if (authorization != nullptr) credentials = policy::parseAuthorization(authorization->value);
 
-  // 3. Decision. An unknown host goes through the same container lookup as a
-  // wrong ID, so neither gets a faster or different response.
+  // 3. Decision.
   host_key_ = host.key;
   forward_target_ = target->forwardTarget();
-  if (host.status != policy::HostStatus::Ok) {
-    (void)policy_->interpreter.findContainer(host.key.container, host.key.project);
-    return applyDecision(policy::Decision{});
-  }
   policy::RequestFacts facts;
   facts.host = host.key;
   facts.client = connection_.client;
@@ -169,6 +170,17 @@ void Exchange::start(RequestInfo request) {
   facts.path = target->path;
   facts.credentials = &credentials;
   facts.now = static_cast<int64_t>(time(nullptr));
+  if (host.status != policy::HostStatus::Ok) {
+    // An unknown host runs through the same engine and container lookup as
+    // a wrong ID, so neither gets a faster or different response. Its key is
+    // all zeros, and the response is 404 whatever the engine returns for it.
+    // No credential goes with it, so no verifier runs.
+    policy::Credentials none;
+    facts.credentials = &none;
+    (void)policy_->decide(facts, worker_.verifier());
+    wipe(credentials.password);
+    return applyDecision(policy::Decision{});
+  }
   // Bearer and JWT checks are cheap enough for the loop; password hashes
   // are not.
   if (credentials.kind == policy::Credentials::Kind::Basic && worker_.decisionPool() != nullptr &&
@@ -177,7 +189,7 @@ void Exchange::start(RequestInfo request) {
     wipe(credentials.password);
     return;
   }
-  policy::Decision decision = policy_->interpreter.decide(facts, worker_.verifier());
+  policy::Decision decision = policy_->decide(facts, worker_.verifier(), reasonTextForLog());
   wipe(credentials.password);
   applyDecision(decision);
 }
@@ -195,12 +207,15 @@ void Exchange::decideOnPool(const policy::RequestFacts& facts) {
 
   std::shared_ptr<const PolicySnapshot> snapshot = policy_;
   std::shared_ptr<LoopInbox> inbox = worker_.inbox();
+  ReasonText reason = reasonTextForLog();
   bool queued = worker_.decisionPool()->submit(
-      [ticket, owned, snapshot, inbox](auth::CachingVerifier& verifier) {
+      [ticket, owned, snapshot, inbox, reason](auth::CachingVerifier& verifier) {
         if (ticket->cancelled.load(std::memory_order_relaxed)) return;
         policy::Decision decision;
+        // The JIT engine denies when a verifier throws; the interpreter
+        // lets the exception through.
         try {
-          decision = snapshot->interpreter.decide(owned->view(), verifier);
+          decision = snapshot->decide(owned->view(), verifier, reason);
         } catch (const std::exception& e) {
           spdlog::error("a pooled decision failed: {}", e.what());
           decision = policy::Decision{};
@@ -234,6 +249,10 @@ void Exchange::onDecision(const policy::Decision& decision) {
 
 void Exchange::applyDecision(const policy::Decision& decision) {
   const ir::Policy& policy = *policy_->policy;
+  if (!decision.reason.empty()) {
+    spdlog::trace("[C{}][S{}] decision {}: {}", connection_.id, request_.stream_id,
+                  policy::outcomeName(decision.outcome), decision.reason);
+  }
   record_.decision = std::string(policy::outcomeName(decision.outcome));
   if (decision.realm >= 0 && decision.container >= 0) {
     const ir::Realm& realm = policy.realms[static_cast<size_t>(decision.realm)];

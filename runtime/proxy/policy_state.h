@@ -2,7 +2,9 @@
 // The policy a worker decides with, swapped as a whole on reload.
 //
 // Workers copy the shared pointer once per request, so a request that started
-// on one snapshot finishes on it even if a reload happens meanwhile.
+// on one snapshot finishes on it even if a reload happens meanwhile. The
+// snapshot owns its decision engine, so the JIT code of an old policy is
+// freed when the last request that uses the old snapshot ends.
 #pragma once
 
 #include <memory>
@@ -10,18 +12,45 @@
 #include <string>
 
 #include "runtime/abi/decision_ir.h"
+#include "runtime/policy/decision.h"
 #include "runtime/policy/interpreter.h"
 #include "runtime/tls/context.h"
 
+namespace hoody::jit {
+class JitEngine;
+}  // namespace hoody::jit
+
 namespace hoody::proxy {
 
+/// Whether a decision builds its human-readable reason.
+enum class ReasonText : bool {
+  Omit,   ///< Decision::reason may stay empty; the request path needs no reason.
+  Build,  ///< Decision::reason is filled, for logs that print it.
+};
+
 struct PolicySnapshot {
-  PolicySnapshot(std::shared_ptr<const ir::Policy> p, tls::ContextPtr ctx)
-      : policy(p), interpreter(std::move(p)), tls(std::move(ctx)) {}
+  /// A snapshot whose decisions come from the reference interpreter.
+  PolicySnapshot(std::shared_ptr<const ir::Policy> p, tls::ContextPtr ctx);
+  /// A snapshot whose decisions come from `jit_engine`; the interpreter runs
+  /// over the same policy object, for container lookups.
+  PolicySnapshot(std::shared_ptr<const jit::JitEngine> jit_engine, tls::ContextPtr ctx);
+  ~PolicySnapshot();
+  PolicySnapshot(const PolicySnapshot&) = delete;
+  PolicySnapshot& operator=(const PolicySnapshot&) = delete;
+
+  /// Decides one request with the JIT engine when there is one, else with
+  /// the interpreter. Both give the same outcome, group and challenges. The
+  /// JIT engine builds the reason only with ReasonText::Build; the
+  /// interpreter always builds it.
+  policy::Decision decide(const policy::RequestFacts& facts, policy::Verifier& verifier,
+                          ReasonText reason = ReasonText::Omit) const;
 
   std::shared_ptr<const ir::Policy> policy;
   policy::Interpreter interpreter;
+  std::shared_ptr<const jit::JitEngine> engine;  ///< Null when the interpreter decides.
   tls::ContextPtr tls;  ///< Server certificate for the policy's node and domain.
+  /// Which engine decides and how it was built, for logs.
+  std::string engine_description;
 };
 
 class PolicyHolder {
@@ -30,9 +59,15 @@ class PolicyHolder {
     std::lock_guard<std::mutex> lock(mutex_);
     return current_;
   }
+  /// Replaces the snapshot. The previous one is released after the mutex
+  /// is unlocked, so when this was its last reference, freeing it and its
+  /// JIT code does not delay get() on other threads.
   void set(std::shared_ptr<const PolicySnapshot> next) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    current_.swap(next);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      current_.swap(next);
+    }
+    next.reset();
   }
 
  private:

@@ -107,8 +107,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   app.add_option("--access-log", config.access_log, "access log file, or - for standard output")
       ->capture_default_str();
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+  app.add_option("--log-level", log_level,
+                 "trace, debug, info, warn, error or off; trace also logs why each request "
+                 "was allowed or denied")
       ->capture_default_str();
+  app.add_flag("--interp", config.use_interpreter,
+               "decide with the reference interpreter instead of the JIT-compiled decision "
+               "functions (for debugging; slower, ignores the bundle's decision.bc)");
   app.add_option("--port-file", port_file,
                  "write the bound addresses (one per line, with real ports) to this file once "
                  "listening");
