@@ -45,6 +45,16 @@ struct ExplainRequest {
 };
 int runExplain(const PolicyInput& input, const ExplainRequest& request);
 
+/// `hoodyc apply`: the policy (with `input`) or a compiled bundle.
+struct ApplyRequest {
+  std::optional<std::string> bundle;  ///< Apply this bundle instead of compiling.
+  std::optional<std::string> output;  ///< Also write the compiled bundle here.
+  bool dry_run = false;
+  std::optional<int> reload_pid;  ///< hoody-proxy to send SIGHUP after applying.
+  std::string wireguard_key_dir = "/etc/hoody/wireguard";  ///< Private keys of the exits.
+};
+int runApply(const PolicyInput& input, const ApplyRequest& request);
+
 int runUrls(const PolicyInput& input, const std::string& node, const std::string& domain);
 
 int runNewId(int count);

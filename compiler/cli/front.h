@@ -4,6 +4,7 @@
 
 #include "compiler/cli/commands.h"
 #include "compiler/driver/frontend.h"
+#include "runtime/abi/bundle.h"
 
 namespace hoody::cli {
 
@@ -13,7 +14,15 @@ struct FrontEnd {
 };
 
 /// Runs the front end over `input`. `require_inventory` makes every container
-/// missing from the inventory an error.
-FrontEnd runFront(const PolicyInput& input, bool require_inventory);
+/// missing from the inventory an error; `require_host_inventory` warns about
+/// containers the inventory gives no interface (apply).
+FrontEnd runFront(const PolicyInput& input, bool require_inventory,
+                  bool require_host_inventory = false);
+
+/// Writes the bundle of a checked policy to `dir`: the decision IR, the
+/// decision functions' bitcode and `extra` (the host artifacts). Returns an
+/// error message, or an empty string on success.
+std::string writeCompiledBundle(const PolicyInput& input, const ir::Policy& policy,
+                                std::vector<bundle::Artifact> extra, const std::string& dir);
 
 }  // namespace hoody::cli

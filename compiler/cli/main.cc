@@ -76,6 +76,29 @@ int main(int argc, char** argv) {
                    "(LLVM native code); both decide the same")
       ->check(CLI::IsMember({"interp", "jit"}));
 
+  ApplyRequest apply_req;
+  int reload_pid = 0;
+  auto* apply = app.add_subcommand(
+      "apply", "Install the firewall, network exits and seccomp files of a policy or bundle");
+  apply->add_option("policies", input.files, "Policy files (with --inventory)")
+      ->check(CLI::ExistingFile);
+  auto* apply_inventory =
+      apply->add_option("--inventory", input.inventory, "Inventory JSON (with policy files)")
+          ->check(CLI::ExistingFile);
+  auto* apply_bundle = apply->add_option("--bundle", apply_req.bundle,
+                                         "Apply a bundle written by `hoodyc compile`")
+                           ->check(CLI::ExistingDirectory);
+  apply_bundle->excludes(apply_inventory);
+  apply->add_option("-o,--output", apply_req.output,
+                    "Also write the compiled bundle here (with policy files)")
+      ->excludes(apply_bundle);
+  apply->add_flag("--dry-run", apply_req.dry_run,
+                  "Check everything with the kernel and print what would change; change nothing");
+  auto* reload_opt = apply->add_option("--reload-pid", reload_pid,
+                                       "Send SIGHUP to this hoody-proxy after applying");
+  apply->add_option("--wireguard-key-dir", apply_req.wireguard_key_dir,
+                    "Where WireGuard private keys are kept (default /etc/hoody/wireguard)");
+
   std::string node, domain;
   auto* urls = app.add_subcommand("urls", "Print each container's service URLs");
   addPolicyOptions(urls, input, false);
@@ -112,6 +135,15 @@ int main(int argc, char** argv) {
     if (now_opt->count() > 0) req.now = now;
     req.engine = engine == "jit" ? Engine::Jit : Engine::Interpreter;
     return runExplain(input, req);
+  }
+  if (apply->parsed()) {
+    if (reload_opt->count() > 0) apply_req.reload_pid = reload_pid;
+    bool from_policy = !input.files.empty();
+    if (from_policy == apply_req.bundle.has_value() || (from_policy && !input.inventory)) {
+      std::cerr << "hoodyc apply: give policy files with --inventory, or --bundle DIR\n";
+      return kExitUsage;
+    }
+    return runApply(input, apply_req);
   }
   if (urls->parsed()) return runUrls(input, node, domain);
   if (new_id->parsed()) return runNewId(id_count);

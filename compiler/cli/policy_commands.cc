@@ -10,6 +10,7 @@
 
 #include "compiler/cli/commands.h"
 #include "compiler/cli/front.h"
+#include "compiler/cli/host_artifacts.h"
 #include "compiler/codegen/llvm/decision_codegen.h"
 #include "runtime/abi/address.h"
 #include "runtime/abi/bundle.h"
@@ -74,6 +75,20 @@ int runCheck(const PolicyInput& input) {
   return front.out.ok ? kExitOk : kExitPolicy;
 }
 
+std::string writeCompiledBundle(const PolicyInput& input, const ir::Policy& policy,
+                                std::vector<bundle::Artifact> extra, const std::string& dir) {
+  bundle::BundleInfo info;
+  info.sources = input.files;
+  info.inventory = input.inventory.value_or("");
+  auto bitcode = decisionBitcode(policy);
+  if (!bitcode) return "cannot generate the decision functions: " + bitcode.error().message;
+  info.artifacts.push_back(std::move(*bitcode));
+  for (bundle::Artifact& a : extra) info.artifacts.push_back(std::move(a));
+  auto written = bundle::writeBundle(dir, policy, info);
+  if (!written) return written.error().message;
+  return {};
+}
+
 int runCompile(const PolicyInput& input, const std::string& out_dir) {
   auto started = std::chrono::steady_clock::now();
   FrontEnd front = runFront(input, true);
@@ -83,19 +98,15 @@ int runCompile(const PolicyInput& input, const std::string& out_dir) {
     return kExitPolicy;
   }
 
-  bundle::BundleInfo info;
-  info.sources = input.files;
-  info.inventory = input.inventory.value_or("");
-  auto bitcode = decisionBitcode(front.out.policy);
-  if (!bitcode) {
-    std::cerr << "hoodyc: error: cannot generate the decision functions: "
-              << bitcode.error().message << "\n";
-    return kExitUsage;
+  auto host = buildHost(front.out.host);
+  if (!host) {
+    std::cerr << "hoodyc: error: cannot build the host artifacts: " << host.error().message
+              << "\n";
+    return kExitPolicy;
   }
-  info.artifacts.push_back(std::move(*bitcode));
-  auto written = bundle::writeBundle(out_dir, front.out.policy, info);
-  if (!written) {
-    std::cerr << "hoodyc: error: " << written.error().message << "\n";
+  std::string failed = writeCompiledBundle(input, front.out.policy, std::move(host->files), out_dir);
+  if (!failed.empty()) {
+    std::cerr << "hoodyc: error: " << failed << "\n";
     return kExitUsage;
   }
 
@@ -105,8 +116,9 @@ int runCompile(const PolicyInput& input, const std::string& out_dir) {
                 std::chrono::steady_clock::now() - started)
                 .count();
   std::cerr << "hoodyc: wrote bundle " << out_dir << " (" << front.out.policy.realms.size()
-            << " realm(s), " << containers << " container(s), " << front.out.warning_count
-            << " warning(s)) in " << ms << " ms\n";
+            << " realm(s), " << containers << " container(s), " << host->containers
+            << " in the firewall table, " << host->profiles << " seccomp profile(s), "
+            << front.out.warning_count << " warning(s)) in " << ms << " ms\n";
   return kExitOk;
 }
 

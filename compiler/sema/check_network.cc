@@ -211,6 +211,20 @@ void checkNetworkBlock(Context& ctx, const ast::Network& network) {
         break;  // Provider names are checked with the other names.
     }
   }
+  // Each container has one tunnel interface on the host, named after its ID.
+  const ast::Exit* tunnel = nullptr;
+  for (const ast::Exit& exit : network.exits) {
+    if (exit.kind != ast::Exit::Kind::Wireguard && exit.kind != ast::Exit::Kind::Vpn) continue;
+    if (tunnel != nullptr) {
+      ctx.sink.error("invalid-network-setting", exit.span,
+                     fmt::format("a container has one WireGuard exit, but line {} declares one "
+                                 "already",
+                                 tunnel->span.line),
+                     "keep one `exit wireguard { ... }` or `exit vpn PROVIDER`");
+      break;
+    }
+    tunnel = &exit;
+  }
   if (block != nullptr && network.exits.size() > 1) {
     ctx.sink.error("invalid-network-setting", block->span,
                    "`exit block` contradicts the other exits of this network block",

@@ -103,5 +103,13 @@ TEST(CheckNetworkTest, ProviderNeedsWireguard) {
   EXPECT_EQ(only(out, "missing-setting").message, "provider `mullvad` has no `wireguard` block");
 }
 
+TEST(CheckNetworkTest, OneWireguardExitPerContainer) {
+  std::string wg = std::string("exit wireguard { endpoint 198.51.100.20:51820; public_key \"") +
+                   kKey + "\"; address 10.64.0.2/32 }";
+  auto out = checkContainer("network {\n" + wg + "\n" + wg + "\n}");
+  const auto& d = only(out, "invalid-network-setting");
+  EXPECT_NE(d.message.find("one WireGuard exit"), std::string::npos) << d.message;
+}
+
 }  // namespace
 }  // namespace hoody::testing
