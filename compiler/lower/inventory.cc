@@ -77,11 +77,12 @@ bool isDomainName(std::string_view name) {
 }
 
 // Linux interface names: 1..15 bytes, no `/`, `:` or white space, not `.`
-// or `..`.
+// or `..`. `"`, `\` and `*` are rejected too: nftables strings cannot hold
+// the first two, and it reads `*` as a wildcard.
 bool isInterfaceName(std::string_view name) {
   if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return c > ' ' && c < 127 && c != '/' && c != ':';
+    return c > ' ' && c < 127 && c != '/' && c != ':' && c != '"' && c != '\\' && c != '*';
   });
 }
 
@@ -202,8 +203,8 @@ class Parser {
         sink_.error("invalid-inventory", locator_.keySpan("interface", at),
                     fmt::format("`interface` of container {} is not an interface name: {}",
                                 diag::quote(id_text), it->dump()),
-                    "write the host-side link name, 1 to 15 characters without `/`, `:` or "
-                    "spaces, e.g. `veth-web`");
+                    "write the host-side link name, 1 to 15 characters without spaces, `/`, "
+                    "`:`, `\"`, `\\` or `*`, e.g. `veth-web`");
       }
     }
     if (auto it = entry.find("addresses"); it != entry.end()) {

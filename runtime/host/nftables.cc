@@ -333,10 +333,11 @@ Result<bool> tableLoaded() {
   return !names->chains.empty();
 }
 
-// Lists chains, maps and the two base chains, never the whole table: with
-// 10 000 containers `list table` (and even `list tables`, which fills the
-// whole cache in libnftables 1.0.6) takes minutes, the listings used here a
-// fraction of a second.
+// Lists chains, maps and the two base chains, never the whole table. With
+// 10 000 containers on 2 vCPUs and libnftables 1.0.6, the JSON listing of
+// the whole table took over a minute. Even `list tables` took seconds,
+// because it fills the whole cache. The listings used here take under a
+// second.
 Result<std::optional<TableSummary>> loadedTable() {
   std::vector<json> docs;
   auto chains = listJson("list chains inet");
@@ -391,25 +392,25 @@ size_t Plan::count(Change change) const {
                                            }));
 }
 
-Plan planChanges(const std::optional<TableSummary>& loaded, const TableSummary& wanted) {
+Plan planChanges(const std::optional<TableSummary>& loaded, const TableSummary& planned) {
   Plan plan;
   plan.table_loaded = loaded.has_value();
   TableSummary empty;
   const TableSummary& old = loaded ? *loaded : empty;
-  plan.base_changed = !sameChain(old, wanted, "forward") || !sameChain(old, wanted, "input");
+  plan.base_changed = !sameChain(old, planned, "forward") || !sameChain(old, planned, "input");
 
   std::set<std::string> old_ids = containerIds(old);
-  std::set<std::string> new_ids = containerIds(wanted);
+  std::set<std::string> new_ids = containerIds(planned);
   std::set<std::string> all = old_ids;
   all.insert(new_ids.begin(), new_ids.end());
   for (const std::string& id : all) {
-    ContainerChange c{id, labelOf(wanted, id), Change::Unchanged};
+    ContainerChange c{id, labelOf(planned, id), Change::Unchanged};
     if (c.label.empty()) c.label = labelOf(old, id);
     if (!old_ids.count(id)) {
       c.change = Change::Added;
     } else if (!new_ids.count(id)) {
       c.change = Change::Removed;
-    } else if (!sameChain(old, wanted, "in_" + id) || !sameChain(old, wanted, "out_" + id)) {
+    } else if (!sameChain(old, planned, "in_" + id) || !sameChain(old, planned, "out_" + id)) {
       c.change = Change::Changed;
     }
     plan.containers.push_back(std::move(c));
@@ -422,9 +423,9 @@ Plan planChanges(const std::optional<TableSummary>& loaded, const TableSummary& 
 }
 
 Result<Plan> planChanges(const std::optional<TableSummary>& loaded, std::string_view ruleset_json) {
-  auto wanted = summarizeRuleset(ruleset_json);
-  if (!wanted) return Unexpected<Error>{wanted.error()};
-  return planChanges(loaded, *wanted);
+  auto planned = summarizeRuleset(ruleset_json);
+  if (!planned) return Unexpected<Error>{planned.error()};
+  return planChanges(loaded, *planned);
 }
 
 std::string formatPlan(const Plan& plan) {
@@ -446,6 +447,8 @@ std::string formatPlan(const Plan& plan) {
   return out;
 }
 
+// NOTE: this lists every rule, about 7 s of CPU for 10 000 containers
+// (libnftables 1.0.6, 2 vCPUs).
 Result<std::optional<std::string>> loadedTableText() {
   auto loaded = tableLoaded();
   if (!loaded) return Unexpected<Error>{loaded.error()};

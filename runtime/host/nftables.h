@@ -42,8 +42,8 @@ Result<void> checkTable(std::string_view ruleset);
 /// replaceTable.
 Result<void> deleteTable();
 
-/// What the applier reads back about a chain: the `digest <hex> <label>`
-/// comment the back end puts on its map element (container chains) or its
+/// A chain as the applier reads it back: the `digest <hex> <label>` comment
+/// that the back end puts on its map element (container chains) or on its
 /// last rule (base chains).
 struct ChainSummary {
   std::string digest;  ///< Empty when the chain has no digest comment.
@@ -82,7 +82,7 @@ struct ContainerChange {
   Change change = Change::Unchanged;
 };
 
-/// What applying a ruleset would change, per container.
+/// Changes that applying a ruleset would make, per container.
 struct Plan {
   bool table_loaded = false;
   /// The base chains differ from the loaded ones, or no table is loaded.
@@ -95,9 +95,9 @@ struct Plan {
 /// Compares the loaded table with the one a ruleset would install. A
 /// container counts as changed when the digest of either of its chains
 /// differs (the digest covers its rules and interface) or is missing.
-Plan planChanges(const std::optional<TableSummary>& loaded, const TableSummary& wanted);
+Plan planChanges(const std::optional<TableSummary>& loaded, const TableSummary& planned);
 
-/// As above, with the wanted table read from a libnftables JSON ruleset.
+/// As above, with the planned table read from a libnftables JSON ruleset.
 /// Parsing takes seconds for 10 000 containers; summarizeDigests does not.
 Result<Plan> planChanges(const std::optional<TableSummary>& loaded, std::string_view ruleset_json);
 

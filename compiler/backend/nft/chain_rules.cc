@@ -10,9 +10,9 @@
 namespace hoody::nft {
 namespace {
 
-// Packets with an IPv4-mapped IPv6 address never belong on a link
-// (RFC 4942, section 2.2); they are dropped so that no IPv6 rule can
-// stand in for an IPv4 rule.
+// IPv4-mapped IPv6 addresses do not belong on a link: RFC 6890 (table 20)
+// does not allow them as a source. Dropping them both ways means no IPv6
+// rule can stand in for an IPv4 rule.
 const Value kMappedRange{"::ffff:0.0.0.0/96", R"({"prefix":{"addr":"::ffff:0.0.0.0","len":96}})"};
 constexpr uint16_t kDnsPort = 53;
 
@@ -137,6 +137,11 @@ ir::Ipv4Mode ipv4Mode(const ir::HostContainer& c) {
 
 // The source of every packet from the container must be one of its own
 // addresses. A family without addresses has no valid source at all.
+// NOTE: this also drops DHCPv4 requests (source 0.0.0.0) to the host, so
+// containers with inventory addresses need static IPv4 configuration.
+// Established packets are accepted before this check, so a container that
+// guesses another container's addresses, ports and TCP window could inject
+// into that container's connections.
 void appendAntiSpoofing(std::vector<Rule>& out, const ir::HostContainer& c) {
   if (c.addresses.empty()) return;
   std::vector<Value> v4 = addressValues(c.addresses, true);

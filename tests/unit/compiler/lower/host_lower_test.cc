@@ -201,5 +201,15 @@ TEST_F(HostInventoryTest, BadHostFieldsAreErrors) {
   EXPECT_NE(bad.message.find("`10.0.0.300`"), std::string::npos) << bad.message;
 }
 
+TEST_F(HostInventoryTest, InterfaceNamesNftablesCannotMatchAreErrors) {
+  for (std::string name : {"veth\\\"a", "veth*", "veth\\\\a", "veth-0123456789ab"}) {
+    auto out = run("\"" + std::string(kContainerA) + "\": { \"upstream\": \"127.0.0.1\", " +
+                       "\"interface\": \"" + name + "\" }",
+                   false);
+    EXPECT_FALSE(out.ok) << name;
+    EXPECT_EQ(countCode(out, "invalid-inventory"), 1u) << name << "\n" << rendered(out);
+  }
+}
+
 }  // namespace
 }  // namespace hoody::testing

@@ -65,12 +65,28 @@ TEST_F(NftablesTest, TextAndJsonLoadTheSameTable) {
   EXPECT_EQ(text_listing, listTable(from_json));
 }
 
+TEST_F(NftablesTest, EmptyPolicyLoads) {
+  nft::Ruleset rs = nft::emitRuleset(ir::HostPolicy{});
+  NetNamespace ns;
+  ASSERT_TRUE(ns.created()) << ns.error();
+  NamespaceEntry enter(ns);
+  auto text = replaceTable(rs.text);
+  ASSERT_TRUE(text) << text.error().str();
+  auto json = replaceTable(rs.json);
+  ASSERT_TRUE(json) << json.error().str();
+  auto loaded = loadedTable();
+  ASSERT_TRUE(loaded) << loaded.error().str();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->chains.size(), 2u);
+}
+
 TEST_F(NftablesTest, ReplaceLeavesNothingOfTheOldTable) {
   nft::Ruleset first = nft::emitRuleset(hoody::testing::everyRuleKind());
   nft::Ruleset second = nft::emitRuleset(hoody::testing::manyContainers(3));
   NetNamespace replaced;
   NetNamespace fresh;
-  ASSERT_TRUE(replaced.created() && fresh.created());
+  ASSERT_TRUE(replaced.created()) << replaced.error();
+  ASSERT_TRUE(fresh.created()) << fresh.error();
   {
     NamespaceEntry enter(replaced);
     ASSERT_TRUE(replaceTable(first.text));
@@ -171,10 +187,10 @@ TEST_F(NftablesTest, LoadedTableReadsDigests) {
   auto loaded = loadedTable();
   ASSERT_TRUE(loaded) << loaded.error().str();
   ASSERT_TRUE(loaded->has_value());
-  auto wanted = summarizeRuleset(rs.json);
-  ASSERT_TRUE(wanted) << wanted.error().str();
+  auto planned = summarizeRuleset(rs.json);
+  ASSERT_TRUE(planned) << planned.error().str();
   EXPECT_EQ((*loaded)->chains.size(), rs.chains);
-  for (const auto& [name, chain] : wanted->chains) {
+  for (const auto& [name, chain] : planned->chains) {
     ASSERT_TRUE((*loaded)->chains.count(name)) << name;
     EXPECT_EQ((*loaded)->chains.at(name).digest, chain.digest) << name;
     EXPECT_EQ(chain.digest.size(), 16u) << name;
@@ -271,8 +287,8 @@ TEST(NftablesPlanTest, ChainWithoutDigestCountsAsChanged) {
   loaded.chains["forward"] = {"", ""};
   loaded.chains["in_aaaaaaaaaaaaaaaaaaaaaaaa"] = {"", ""};
   loaded.chains["out_aaaaaaaaaaaaaaaaaaaaaaaa"] = {"", ""};
-  TableSummary wanted = loaded;
-  Plan plan = planChanges(loaded, wanted);
+  TableSummary planned = loaded;
+  Plan plan = planChanges(loaded, planned);
   ASSERT_EQ(plan.containers.size(), 1u);
   EXPECT_EQ(plan.containers[0].change, Change::Changed);
   EXPECT_TRUE(plan.base_changed);

@@ -3,7 +3,7 @@
 // deletion, commands run inside them, and entering one from this thread.
 //
 // Names are `hoody-t-<pid>-<n>`, unique per process. A namespace is deleted
-// when its guard goes out of scope, also when a test fails; namespaces left
+// when its guard goes out of scope, also when a test fails. Namespaces left
 // by a process of ours that died (same prefix, PID no longer running) are
 // deleted before the first new one is made. Everything is header-only so
 // both the test binary and the benchmark can use it.

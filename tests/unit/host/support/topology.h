@@ -8,7 +8,7 @@
 //   192.0.2.16(k-1)+10/28      192.0.2.16(k-1)+1/28   203.0.113.1/24   203.0.113.2/24
 //   2001:db8:k::10/64          2001:db8:k::1/64       2001:db8:ff::1   2001:db8:ff::2
 //
-// The outside also holds the peers 198.51.100.{10,11,53,54,77}/32 and
+// The outside also has the peers 198.51.100.{10,11,53,54,77}/32 and
 // 2001:db8:100::{10,11,53,54,77}/128 on its loopback. A tunnel is another
 // veth from the host (named like a WireGuard interface) to a namespace
 // with 2001:db8:200::2/64.
@@ -124,8 +124,8 @@ class Topology {
     must(ns.sysctl({"net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"}));
   }
 
-  // Reverse-path filtering would drop spoofed sources before nftables sees
-  // them; the tests check that nftables drops them.
+  // Reverse-path filtering would drop spoofed sources before nftables
+  // does, and the tests check that nftables drops them.
   void setupHost() {
     withoutDad(host_);
     must(host_.sysctl({"net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
