@@ -65,8 +65,8 @@ ir::HostPolicy fleet(size_t count) {
   return host;
 }
 
-bool check(const Result<void>& r, const char* what) {
-  if (!r) fmt::print(stderr, "{} failed: {}\n", what, r.error().str());
+bool check(const Result<void>& r, const char* step) {
+  if (!r) fmt::print(stderr, "{} failed: {}\n", step, r.error().str());
   return static_cast<bool>(r);
 }
 
@@ -155,6 +155,7 @@ bool benchPacketPath(size_t large, double seconds) {
     fmt::print(stderr, "topology setup failed: {}\n", topology.error());
     return false;
   }
+
   struct Case {
     std::string name;
     size_t containers;  ///< 0: no table loaded.
@@ -162,6 +163,7 @@ bool benchPacketPath(size_t large, double seconds) {
   std::vector<Case> cases = {{"no table", 0}, {"10 containers", 10},
                              {fmt::format("{} containers", large), large}};
   const int kRounds = 3;
+
   std::vector<std::vector<double>> ingress(cases.size());
   std::vector<std::vector<double>> egress(cases.size());
   // Rounds alternate between the cases, so that drift on a shared machine
@@ -175,10 +177,17 @@ bool benchPacketPath(size_t large, double seconds) {
                              : host::replaceTable(nft::emitRuleset(fleet(cases[i].containers)).text);
         if (!check(r, "apply")) return false;
       }
-      ingress[i].push_back(connectRate(topology.outside(), *web.ns, web.v6, 80, seconds));
-      egress[i].push_back(connectRate(*web.ns, topology.outside(), "2001:db8:ff::2", 8080, seconds));
+      double in = connectRate(topology.outside(), *web.ns, web.v6, 80, seconds);
+      double out = connectRate(*web.ns, topology.outside(), "2001:db8:ff::2", 8080, seconds);
+      if (in < 0 || out < 0) {
+        fmt::print(stderr, "connect failed or timed out with {} loaded\n", cases[i].name);
+        return false;
+      }
+      ingress[i].push_back(in);
+      egress[i].push_back(out);
     }
   }
+
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];

@@ -17,6 +17,7 @@
 #include <llvm/TargetParser/Host.h>
 #include <llvm/TargetParser/Triple.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -184,25 +185,37 @@ std::string reasonFor(const policy::Decision& d, const ir::Policy& policy,
   }
 }
 
-// Checks that the indices the generated code returned name existing realm,
-// container and group entries, so reasonFor and callers can index with them.
-bool outputFits(const DecisionOutput& out, const ir::Policy& policy) {
-  if (out.outcome > static_cast<uint32_t>(policy::Outcome::Forbidden)) return false;
-  if (static_cast<policy::Outcome>(out.outcome) == policy::Outcome::NotFound) return true;
-  if (out.realm < 0 || static_cast<size_t>(out.realm) >= policy.realms.size()) return false;
-  const ir::Realm& realm = policy.realms[out.realm];
-  if (out.container < 0 || static_cast<size_t>(out.container) >= realm.containers.size()) {
-    return false;
-  }
-  const auto& groups = realm.blocks[realm.containers[out.container].block].groups;
-  return out.group >= -1 && out.group < static_cast<int64_t>(groups.size());
-}
-
 }  // namespace
 
 JitEngine::JitEngine(std::shared_ptr<const ir::Policy> policy,
                      std::unique_ptr<llvm::orc::LLJIT> jit, DecideFunction decide, JitStats stats)
-    : policy_(std::move(policy)), jit_(std::move(jit)), decide_(decide), stats_(stats) {}
+    : policy_(std::move(policy)), jit_(std::move(jit)), decide_(decide), stats_(stats) {
+  for (const auto& realm : policy_->realms) {
+    std::vector<uint8_t>& counts = group_counts_.emplace_back();
+    counts.reserve(realm.containers.size());
+    for (const auto& container : realm.containers) {
+      // A block index outside the realm allows no group at all.
+      size_t groups =
+          container.block < realm.blocks.size() ? realm.blocks[container.block].groups.size() : 0;
+      counts.push_back(static_cast<uint8_t>(std::min<size_t>(groups, kManyGroups)));
+    }
+  }
+}
+
+// Checks that the indices the generated code returned name existing realm,
+// container and group entries, so reasonFor and callers can index with them.
+bool JitEngine::outputFits(const DecisionOutput& out) const {
+  if (out.outcome > static_cast<uint32_t>(policy::Outcome::Forbidden)) return false;
+  if (static_cast<policy::Outcome>(out.outcome) == policy::Outcome::NotFound) return true;
+  if (out.realm < 0 || static_cast<size_t>(out.realm) >= group_counts_.size()) return false;
+  const std::vector<uint8_t>& counts = group_counts_[out.realm];
+  if (out.container < 0 || static_cast<size_t>(out.container) >= counts.size()) return false;
+  if (out.group < 0) return out.group == -1;
+  uint8_t count = counts[out.container];
+  if (count < kManyGroups) return out.group < count;
+  const ir::Realm& realm = policy_->realms[out.realm];
+  return static_cast<size_t>(out.group) < realm.blocks[realm.containers[out.container].block].groups.size();
+}
 
 JitEngine::~JitEngine() = default;
 
@@ -275,7 +288,7 @@ policy::Decision JitEngine::decide(const policy::RequestFacts& facts, policy::Ve
   uint32_t status = decide_(&input, &out);
 
   policy::Decision d;
-  bool fits = status == 0 && outputFits(out, *policy_);
+  bool fits = status == 0 && outputFits(out);
   if (!fits || context.failed) {
     failed_.fetch_add(1, std::memory_order_relaxed);
     d.outcome = policy::Outcome::Forbidden;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "compiler/codegen/llvm/decision_codegen.h"
 #include "runtime/abi/decision_ir.h"
@@ -78,7 +79,16 @@ class JitEngine {
   JitEngine(std::shared_ptr<const ir::Policy> policy, std::unique_ptr<llvm::orc::LLJIT> jit,
             DecideFunction decide, JitStats stats);
 
+  /// Checks that the indices in `out` name existing entries of the policy.
+  bool outputFits(const DecisionOutput& out) const;
+
   std::shared_ptr<const ir::Policy> policy_;
+  /// Per realm and container: the number of groups of the container's block,
+  /// or kManyGroups when it is that many or more. outputFits reads this one
+  /// byte instead of the container and block records, which at 100,000
+  /// containers are cache misses.
+  std::vector<std::vector<uint8_t>> group_counts_;
+  static constexpr uint8_t kManyGroups = 255;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   DecideFunction decide_;
   JitStats stats_;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// LLVM back end: the decision module's entry point, realm functions, module
-// metadata, light IR passes and bitcode output.
+// LLVM back end: the decision module's entry point, module metadata, light
+// IR passes and bitcode output.
 #include "compiler/codegen/llvm/decision_codegen.h"
 
 #include <llvm/Bitcode/BitcodeWriter.h>
@@ -13,6 +13,7 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Mem2Reg.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -101,61 +102,27 @@ Result<void> setHostTarget(llvm::Module& module) {
   return {};
 }
 
-// Emits `void realm_N(ptr input, ptr output, i32 container)`: maintenance,
-// then the container's block function, both looked up in constant tables.
-llvm::Function* emitRealm(ModuleBuilder& mb, BlockEmitter& blocks, const ir::Realm& realm,
-                          size_t realm_index) {
-  llvm::Function* f =
-      mb.createFunction(mb.realmFunctionType(), "realm_" + std::to_string(realm_index));
-  auto& ctx = mb.context();
-  llvm::Value* input = f->getArg(0);
-  llvm::Value* output = f->getArg(1);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-  if (realm.containers.empty()) {
-    b.CreateRetVoid();
-    return f;
-  }
-  llvm::Value* container = b.CreateZExt(f->getArg(2), mb.i64(), "container");
-
-  std::vector<uint8_t> maintenance;
-  std::vector<uint32_t> block_of;
-  for (const auto& c : realm.containers) {
-    maintenance.push_back(c.maintenance ? 1 : 0);
-    block_of.push_back(c.block);
-  }
-  if (std::find(maintenance.begin(), maintenance.end(), 1) != maintenance.end()) {
-    auto* table = mb.constantArray(llvm::ArrayRef(maintenance), "maintenance");
-    auto* in_maintenance = llvm::BasicBlock::Create(ctx, "maintenance", f);
-    auto* serving = llvm::BasicBlock::Create(ctx, "serving", f);
-    llvm::Value* flag = mb.loadElement(b, mb.i8(), table, container);
-    b.CreateCondBr(b.CreateICmpNE(flag, b.getInt8(0)), in_maintenance, serving);
-    b.SetInsertPoint(in_maintenance);
-    mb.storeField(b, b.getInt32(outcomeValue(policy::Outcome::Maintenance)), output,
-                  jit::kOutputOutcome);
-    b.CreateRetVoid();
-    b.SetInsertPoint(serving);
-  }
-
+// Returns a constant table of every realm's block functions, realm after
+// realm, plus the index where each realm's blocks start.
+llvm::GlobalVariable* blockFunctionTable(ModuleBuilder& mb, BlockEmitter& blocks,
+                                         const ir::Policy& policy,
+                                         std::vector<uint32_t>& realm_starts) {
   std::vector<llvm::Constant*> functions;
-  for (const auto& block : realm.blocks) functions.push_back(blocks.functionFor(block));
-  auto* fn_type = llvm::ArrayType::get(mb.ptr(), functions.size());
-  auto* fn_table = new llvm::GlobalVariable(mb.module(), fn_type, /*isConstant=*/true,
-                                            llvm::GlobalValue::PrivateLinkage,
-                                            llvm::ConstantArray::get(fn_type, functions),
-                                            "block_functions");
-  auto* block_table = mb.constantArray(llvm::ArrayRef(block_of), "container_blocks");
-  llvm::Value* block = mb.loadElement(b, mb.i32(), block_table, container, "block");
-  llvm::Value* callee =
-      mb.loadElement(b, mb.ptr(), fn_table, b.CreateZExt(block, mb.i64()), "block_function");
-  b.CreateCall(mb.blockFunctionType(), callee,
-               {input, output, b.getInt32(static_cast<uint32_t>(realm_index)), block});
-  b.CreateRetVoid();
-  return f;
+  for (const auto& realm : policy.realms) {
+    realm_starts.push_back(static_cast<uint32_t>(functions.size()));
+    for (const auto& block : realm.blocks) functions.push_back(blocks.functionFor(block));
+  }
+  auto* type = llvm::ArrayType::get(mb.ptr(), functions.size());
+  return new llvm::GlobalVariable(mb.module(), type, /*isConstant=*/true,
+                                  llvm::GlobalValue::PrivateLinkage,
+                                  llvm::ConstantArray::get(type, functions), "block_functions");
 }
 
 // Emits `i32 hoody_decide(ptr input, ptr output)`: default output, host
-// lookup, then the realm function.
-void emitEntry(ModuleBuilder& mb, const std::vector<llvm::Function*>& realms,
+// lookup, maintenance, then the container's block function. The host table
+// slot holds realm, container, block and maintenance, so a decision reads no
+// other per-container data.
+void emitEntry(ModuleBuilder& mb, BlockEmitter& blocks, const ir::Policy& policy,
                const HostTable& table, const HashKey& key) {
   auto* type = llvm::FunctionType::get(mb.i32(), {mb.ptr(), mb.ptr()}, false);
   auto* f = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, jit::kDecideSymbol,
@@ -173,22 +140,32 @@ void emitEntry(ModuleBuilder& mb, const std::vector<llvm::Function*>& realms,
   mb.storeField(b, b.getInt32(-1), output, jit::kOutputContainer);
   mb.storeField(b, b.getInt32(-1), output, jit::kOutputGroup);
   mb.storeField(b, b.getInt32(0), output, jit::kOutputChallenges);
-  llvm::Value* value = emitHostLookup(mb, b, input, table, key, not_found);
+  HostMatch match = emitHostLookup(mb, b, input, table, key, not_found);
+  mb.storeField(b, match.realm, output, jit::kOutputRealm);
+  mb.storeField(b, match.container, output, jit::kOutputContainer);
 
-  llvm::Value* realm = b.CreateSub(b.CreateTrunc(b.CreateLShr(value, 32), mb.i32()),
-                                   b.getInt32(1), "realm");
-  llvm::Value* container = b.CreateTrunc(value, mb.i32(), "container");
-  mb.storeField(b, realm, output, jit::kOutputRealm);
-  mb.storeField(b, container, output, jit::kOutputContainer);
-  std::vector<llvm::Constant*> functions(realms.begin(), realms.end());
-  auto* fn_type = llvm::ArrayType::get(mb.ptr(), functions.size());
-  auto* fn_table = new llvm::GlobalVariable(mb.module(), fn_type, /*isConstant=*/true,
-                                            llvm::GlobalValue::PrivateLinkage,
-                                            llvm::ConstantArray::get(fn_type, functions),
-                                            "realm_functions");
-  llvm::Value* callee =
-      mb.loadElement(b, mb.ptr(), fn_table, b.CreateZExt(realm, mb.i64()), "realm_function");
-  b.CreateCall(mb.realmFunctionType(), callee, {input, output, container});
+  if (table.any_maintenance) {
+    auto* in_maintenance = llvm::BasicBlock::Create(ctx, "maintenance", f);
+    auto* serving = llvm::BasicBlock::Create(ctx, "serving", f);
+    b.CreateCondBr(match.maintenance, in_maintenance, serving);
+    b.SetInsertPoint(in_maintenance);
+    mb.storeField(b, b.getInt32(outcomeValue(policy::Outcome::Maintenance)), output,
+                  jit::kOutputOutcome);
+    b.CreateRet(b.getInt32(0));
+    b.SetInsertPoint(serving);
+  }
+
+  std::vector<uint32_t> realm_starts;
+  llvm::GlobalVariable* functions = blockFunctionTable(mb, blocks, policy, realm_starts);
+  llvm::Value* index = b.CreateZExt(match.block, mb.i64());
+  if (policy.realms.size() > 1) {
+    auto* starts = mb.constantArray(llvm::ArrayRef(realm_starts), "realm_block_starts");
+    llvm::Value* realm_start =
+        mb.loadElement(b, mb.i32(), starts, b.CreateZExt(match.realm, mb.i64()), "realm_start");
+    index = b.CreateAdd(index, b.CreateZExt(realm_start, mb.i64()), "function_index");
+  }
+  llvm::Value* callee = mb.loadElement(b, mb.ptr(), functions, index, "block_function");
+  b.CreateCall(mb.blockFunctionType(), callee, {input, output, match.realm, match.block});
   b.CreateRet(b.getInt32(0));
 
   b.SetInsertPoint(not_found);
@@ -240,8 +217,19 @@ bool initializeHostTarget() {
   return ok;
 }
 
+// OpenSSL rather than auth::sha256: OpenSSL uses the CPU's SHA instructions
+// where present, and the encoded IR of a 100,000-container policy is tens of
+// megabytes. Both compute the same SHA-256.
 std::array<uint8_t, 32> policyDigest(const ir::Policy& policy) {
-  return auth::sha256(bundle::encodeIr(policy));
+  std::string encoded = bundle::encodeIr(policy);
+  std::array<uint8_t, 32> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(encoded.data(), encoded.size(), digest.data(), &size, EVP_sha256(), nullptr) !=
+          1 ||
+      size != digest.size()) {
+    return auth::sha256(encoded);
+  }
+  return digest;
 }
 
 Result<std::unique_ptr<llvm::Module>> generateDecisionModule(const ir::Policy& policy,
@@ -257,11 +245,7 @@ Result<std::unique_ptr<llvm::Module>> generateDecisionModule(const ir::Policy& p
   HOODY_TRY(setHostTarget(*module));
   ModuleBuilder mb(context, *module);
   BlockEmitter blocks(mb);
-  std::vector<llvm::Function*> realms;
-  for (size_t r = 0; r < policy.realms.size(); ++r) {
-    realms.push_back(emitRealm(mb, blocks, policy.realms[r], r));
-  }
-  emitEntry(mb, realms, *table, *key);
+  emitEntry(mb, blocks, policy, *table, *key);
   emitMetadata(mb, policy);
 
   std::string problems;

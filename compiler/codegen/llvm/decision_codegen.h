@@ -4,10 +4,9 @@
 // The module follows the C ABI in runtime/jit/decision_abi.h. It holds:
 // - `hoody_decide`, the entry point: it finds the container through an
 //   open-addressing hash table of (container ID, project ID) keys emitted as
-//   constant data, compares the matched 24-byte key in constant time, and
-//   calls the realm's function;
-// - one function per realm, which reports maintenance and otherwise calls the
-//   container's permission-block function through a constant table;
+//   constant data, compares the matched 24-byte key in constant time, reads
+//   realm, container, block and maintenance from the same table slot, and
+//   calls the block's function through a constant table;
 // - one function per distinct permission block. Blocks with the same
 //   structure (default, group conditions and grants; names and secrets aside)
 //   share one function, which receives the realm and block index to name the
@@ -48,6 +47,8 @@ std::array<uint8_t, 32> policyDigest(const ir::Policy& policy);
 /// targeting the host. Error codes: "invalid-ir" (a block index out of range,
 /// unsorted or overlapping address ranges, an unknown credential kind),
 /// "duplicate-container-id" (two containers with the same ID pair),
+/// "policy-too-large" (realm, container and block indices need more than 64
+/// bits together, which takes billions of containers or blocks),
 /// "codegen-failed" (the module did not verify or the host target is
 /// unavailable).
 Result<std::unique_ptr<llvm::Module>> generateDecisionModule(const ir::Policy& policy,

@@ -18,7 +18,6 @@ ModuleBuilder::ModuleBuilder(llvm::LLVMContext& context, llvm::Module& module)
       ptr_(llvm::PointerType::get(context, 0)) {
   llvm::Type* void_type = llvm::Type::getVoidTy(context);
   block_type_ = llvm::FunctionType::get(void_type, {ptr_, ptr_, i32_, i32_}, false);
-  realm_type_ = llvm::FunctionType::get(void_type, {ptr_, ptr_, i32_}, false);
 }
 
 llvm::Function* ModuleBuilder::createFunction(llvm::FunctionType* type, const llvm::Twine& name) {

@@ -30,6 +30,8 @@ class BlockEmitter {
   struct RequestValues;
 
   llvm::Function* emitBlock(const ir::PermissionBlock& block);
+  RequestValues loadRequest(llvm::IRBuilder<>& b, llvm::Function* f,
+                            const ir::PermissionBlock& block);
   void emitCoverage(llvm::IRBuilder<>& b, const RequestValues& request, const ir::Group& group,
                     llvm::BasicBlock* yes, llvm::BasicBlock* no);
   void emitIpCondition(llvm::IRBuilder<>& b, const RequestValues& request,

@@ -33,8 +33,6 @@ class ModuleBuilder {
 
   /// `void (ptr input, ptr output, i32 realm, i32 block)`.
   llvm::FunctionType* blockFunctionType() const { return block_type_; }
-  /// `void (ptr input, ptr output, i32 container)`.
-  llvm::FunctionType* realmFunctionType() const { return realm_type_; }
 
   /// Creates an internal function that never unwinds.
   llvm::Function* createFunction(llvm::FunctionType* type, const llvm::Twine& name);
@@ -74,7 +72,6 @@ class ModuleBuilder {
   llvm::IntegerType* i128_;
   llvm::PointerType* ptr_;
   llvm::FunctionType* block_type_;
-  llvm::FunctionType* realm_type_;
   std::map<std::string, llvm::GlobalVariable*> constants_;
 };
 

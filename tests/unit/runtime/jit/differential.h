@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Differential testing of the JIT engine against the reference interpreter:
 // random policies, random requests aimed at their edges, a recording fake
-// verifier, and a field-by-field comparison of decisions.
+// verifier, and a field-by-field comparison of decisions. The unit tests and
+// the jit_diff_fuzz target share it, so it does not depend on GoogleTest.
 #pragma once
-
-#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdlib>
