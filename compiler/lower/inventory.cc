@@ -20,10 +20,18 @@ using nlohmann::json;
 // Maps byte offsets of the inventory text to spans. nlohmann::json keeps no
 // positions for values, so keys are found again in the text: each search
 // starts at the parent key, which is exact for the files the platform writes
-// (no duplicate keys, no escapes inside keys).
+// (no duplicate keys, no escapes inside keys). Keys and line starts are
+// indexed once, so an inventory of many containers is located in
+// O(n log n), not O(n^2).
 class Locator {
  public:
-  Locator(const std::string& path, std::string_view text) : path_(path), text_(text) {}
+  Locator(const std::string& path, std::string_view text) : path_(path), text_(text) {
+    line_starts_.push_back(0);
+    for (size_t i = 0; i < text_.size(); ++i) {
+      if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+    indexKeys();
+  }
 
   /// Offset of `"key"` followed by `:` at or after `from`; `from` when the
   /// key is not found.
@@ -32,19 +40,26 @@ class Locator {
   }
 
   std::optional<size_t> findKeyExact(std::string_view key, size_t from) const {
-    std::string quoted = "\"" + std::string(key) + "\"";
-    size_t at = from;
-    while ((at = text_.find(quoted, at)) != std::string_view::npos) {
-      size_t after = at + quoted.size();
-      while (after < text_.size() && std::isspace(static_cast<unsigned char>(text_[after]))) ++after;
-      if (after < text_.size() && text_[after] == ':') return at;
-      at += quoted.size();
-    }
-    return std::nullopt;
+    auto it = keys_.find(key);
+    if (it == keys_.end()) return std::nullopt;
+    auto at = std::lower_bound(it->second.begin(), it->second.end(), from);
+    if (at == it->second.end()) return std::nullopt;
+    return *at;
   }
 
   diag::Span span(size_t offset, size_t length) const {
-    return diag::spanAtOffset(path_, text_, offset, length);
+    offset = std::min(offset, text_.size());
+    auto line = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) - 1;
+    diag::Span s;
+    s.file = path_;
+    s.line = static_cast<int>(line - line_starts_.begin()) + 1;
+    s.column = 1;
+    for (size_t i = *line; i < offset; ++i) {
+      if ((static_cast<unsigned char>(text_[i]) & 0xc0) != 0x80) ++s.column;
+    }
+    s.end_line = s.line;
+    s.end_column = s.column + static_cast<int>(std::max<size_t>(length, 1));
+    return s;
   }
 
   /// Returns the span of `"key"`, or of the byte at `from` when the key is
@@ -55,8 +70,34 @@ class Locator {
   }
 
  private:
+  // Records the offset of every string followed by `:`, by its text.
+  // Strings with escapes are skipped over but not recorded.
+  void indexKeys() {
+    size_t i = 0;
+    while ((i = text_.find('"', i)) != std::string_view::npos) {
+      size_t open = i++;
+      bool escaped = false;
+      while (i < text_.size() && text_[i] != '"') {
+        if (text_[i] == '\\') {
+          escaped = true;
+          ++i;
+        }
+        ++i;
+      }
+      if (i >= text_.size()) return;
+      size_t close = i++;
+      size_t after = i;
+      while (after < text_.size() && std::isspace(static_cast<unsigned char>(text_[after]))) ++after;
+      if (!escaped && after < text_.size() && text_[after] == ':') {
+        keys_[std::string(text_.substr(open + 1, close - open - 1))].push_back(open);
+      }
+    }
+  }
+
   const std::string& path_;
   std::string_view text_;
+  std::vector<size_t> line_starts_;
+  std::map<std::string, std::vector<size_t>, std::less<>> keys_;
 };
 
 bool isHostLabel(std::string_view name) {
