@@ -27,9 +27,14 @@ class Locator {
  public:
   Locator(const std::string& path, std::string_view text) : path_(path), text_(text) {
     line_starts_.push_back(0);
+    continuations_.reserve(text_.size() + 1);
+    uint32_t continuations = 0;
     for (size_t i = 0; i < text_.size(); ++i) {
+      continuations_.push_back(continuations);
       if (text_[i] == '\n') line_starts_.push_back(i + 1);
+      if ((static_cast<unsigned char>(text_[i]) & 0xc0) == 0x80) ++continuations;
     }
+    continuations_.push_back(continuations);
     indexKeys();
   }
 
@@ -53,10 +58,10 @@ class Locator {
     diag::Span s;
     s.file = path_;
     s.line = static_cast<int>(line - line_starts_.begin()) + 1;
-    s.column = 1;
-    for (size_t i = *line; i < offset; ++i) {
-      if ((static_cast<unsigned char>(text_[i]) & 0xc0) != 0x80) ++s.column;
-    }
+    // Columns count characters: bytes minus UTF-8 continuation bytes. The
+    // inventory is often one long line, so they come from a prefix count.
+    size_t characters = (offset - *line) - (continuations_[offset] - continuations_[*line]);
+    s.column = static_cast<int>(characters) + 1;
     s.end_line = s.line;
     s.end_column = s.column + static_cast<int>(std::max<size_t>(length, 1));
     return s;
@@ -97,6 +102,7 @@ class Locator {
   const std::string& path_;
   std::string_view text_;
   std::vector<size_t> line_starts_;
+  std::vector<uint32_t> continuations_;  ///< Continuation bytes before each offset.
   std::map<std::string, std::vector<size_t>, std::less<>> keys_;
 };
 
