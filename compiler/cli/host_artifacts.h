@@ -5,7 +5,7 @@
 // Artifacts: `firewall.nft` and `firewall.json` (the `inet hoody` table),
 // `seccomp-<profile>.bpf` and `seccomp-<profile>.lxc` per profile,
 // `wireguard-<interface>.conf` per WireGuard exit, and `host.json`, which
-// says which container gets which file and where.
+// lists which container gets which file and where.
 #pragma once
 
 #include <string>

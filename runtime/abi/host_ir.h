@@ -11,9 +11,10 @@
 //      otherwise the firewall's egress default applies.
 // Ingress is decided by the firewall's ingress rules, first match wins, then
 // its ingress default. A container without a firewall block denies both
-// ways by default. IPv4 is governed by `ipv4`: `none` (also when the network
-// block or its `ipv4` line is absent) drops all IPv4; `nat` drops new inbound
-// IPv4 connections; `public` filters IPv4 like IPv6.
+// ways by default. The `ipv4` setting decides IPv4. `none`, also the value
+// when the network block or its `ipv4` line is absent, drops all IPv4.
+// `nat` drops new inbound IPv4 connections, and `public` filters IPv4 like
+// IPv6.
 #pragma once
 
 #include <cstdint>

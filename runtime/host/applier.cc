@@ -68,7 +68,8 @@ Result<std::string> describePlan(const HostArtifacts& artifacts, bool& changed) 
             plan->count(Change::Removed) > 0 || plan->count(Change::Changed) > 0;
   for (const SeccompTarget& t : artifacts.seccomp) {
     auto current = readWhole(t.path);
-    std::string_view state = !current ? "new" : *current == t.content ? "unchanged" : "changed";
+    std::string_view state = "new";
+    if (current) state = *current == t.content ? "unchanged" : "changed";
     if (state != "unchanged") changed = true;
     out += fmt::format("seccomp {} ({}): {} {}\n", t.container, t.profile, state, t.path);
   }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of `hoodyc apply`, run as an operator would run it, inside
-// network namespaces the tests create: the table and the seccomp files it
-// installs, the dry run, applying a compiled bundle, and the rollback when
-// a step after the nftables transaction fails.
+// network namespaces the tests create. They cover the table and seccomp files
+// it installs, the dry run, applying a compiled bundle, and the rollback
+// after a failed step.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -137,7 +137,7 @@ TEST_F(ApplyTest, DryRunChangesNothing) {
   EXPECT_FALSE(std::filesystem::exists(seccompB()));
 }
 
-TEST_F(ApplyTest, AppliesACompiledBundleAndThenHasNothingToDo) {
+TEST_F(ApplyTest, BundleApplyThenNothingChanges) {
   CommandResult compiled = runCommand({kHoodyc, "compile", dir_ + "/p.hoody", "--inventory",
                                        dir_ + "/inventory.json", "-o", dir_ + "/bundle"},
                                       60);

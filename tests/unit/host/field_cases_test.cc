@@ -100,8 +100,8 @@ TEST(HostFieldCaseTest, C07MappedAddressesInFirewallRules) {
   ASSERT_NE(allow, std::string::npos) << ruleset.text;
 }
 
-// C38: overlapping and duplicate entries are merged before nftables sees
-// them, so the transaction loads, and a later revision loads too.
+// C38: overlapping and duplicate entries are merged before they reach
+// nftables, so the transaction loads, and a later revision loads too.
 TEST(HostFieldCaseTest, C38OverlappingEntriesLoadAndReload) {
   if (auto why = netnsUnavailable()) GTEST_SKIP() << *why;
   auto policy = [](const std::string& extra) {

@@ -19,7 +19,7 @@ const ir::HostContainer& named(const driver::FrontEndOutput& out, const std::str
 
 ir::IpAddress address(const char* text) { return *net::parseAddress(text); }
 
-TEST(HostLowerTest, ContainerWithoutBlocksDeniesBothWaysAndHasNoIpv4) {
+TEST(HostLowerTest, NoBlocksDenyAllAndIpv4) {
   auto out = check(inProject(container("a", kContainerA)));
   ASSERT_TRUE(out.ok) << rendered(out);
   ASSERT_EQ(out.host.containers.size(), 1u);
