@@ -7,6 +7,7 @@
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/Mangling.h>
+#include <llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/LLVMContext.h>
@@ -23,6 +24,7 @@
 #include <exception>
 #include <new>
 
+#include "runtime/jit/huge_page_mapper.h"
 #include "runtime/jit/runtime_helpers.h"
 
 namespace hoody::jit {
@@ -68,7 +70,16 @@ Result<Compiled> compile(std::unique_ptr<llvm::LLVMContext> context,
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder) return jitFailed(builder.takeError());
   builder->setCodeGenOptLevel(llvm::CodeGenOpt::Less);
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*builder)).create();
+  auto jit =
+      llvm::orc::LLJITBuilder()
+          .setJITTargetMachineBuilder(std::move(*builder))
+          .setObjectLinkingLayerCreator([](llvm::orc::ExecutionSession& session, const llvm::Triple&)
+                                            -> llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>> {
+            return std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(session, [] {
+              return std::make_unique<llvm::SectionMemoryManager>(&HugePageMapper::instance());
+            });
+          })
+          .create();
   if (!jit) return jitFailed(jit.takeError());
 
   llvm::orc::MangleAndInterner mangle((*jit)->getExecutionSession(), (*jit)->getDataLayout());

@@ -10,6 +10,7 @@
 #include "runtime/jit/jit_engine.h"
 #include "runtime/policy/interpreter.h"
 #include "tests/unit/runtime/jit/differential.h"
+#include "tests/unit/runtime/jit/smaps.h"
 
 namespace hoody::jit {
 namespace {
@@ -72,8 +73,14 @@ TEST(JitLargeTest, HundredThousandContainers) {
   uint64_t seed = testing::baseSeed();
   SCOPED_TRACE("replay with HOODY_JIT_SEED=" + std::to_string(seed));
   auto policy = largePolicy(seed);
+  const uintptr_t huge_before = testing::hugeAdvisedBytes();
   auto engine = JitEngine::create(policy);
   ASSERT_TRUE(engine) << engine.error().str();
+  // The 4 MiB host table is the largest read-only section; it goes to memory
+  // advised for huge pages (see runtime/jit/huge_page_mapper.h).
+  if (testing::transparentHugePagesAvailable()) {
+    EXPECT_GE(testing::hugeAdvisedBytes(), huge_before + (uintptr_t{4} << 20));
+  }
   std::cout << "100000 containers: codegen " << (*engine)->stats().codegen_ms << " ms, JIT "
             << (*engine)->stats().jit_ms << " ms\n";
 
