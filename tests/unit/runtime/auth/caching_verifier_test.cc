@@ -151,6 +151,30 @@ TEST(CachingVerifierTest, BearerDigests) {
   EXPECT_EQ(verifier.cacheHits() + verifier.cacheMisses(), 0u);
 }
 
+// The verifier keeps the last token's digest. A token written into the same
+// buffer, or one that differs only in its last byte, must be hashed again.
+TEST(CachingVerifierTest, BearerDigestNotReusedForNewToken) {
+  CachingVerifier verifier;
+  ir::Group group;
+  group.credential = ir::CredentialKind::Bearer;
+  group.bearer_sha256 = {sha256("token-aaaa")};
+  std::string buffer = "token-aaaa";
+  EXPECT_TRUE(verifier.verifyBearer(group, buffer));
+  EXPECT_TRUE(verifier.verifyBearer(group, buffer));
+  buffer[buffer.size() - 1] = 'b';
+  EXPECT_FALSE(verifier.verifyBearer(group, buffer));
+  EXPECT_FALSE(verifier.verifyBearer(group, "token-aaa"));
+  buffer[buffer.size() - 1] = 'a';
+  EXPECT_TRUE(verifier.verifyBearer(group, buffer));
+
+  ir::Group other;
+  other.credential = ir::CredentialKind::Bearer;
+  other.bearer_sha256 = {sha256("token-bbbb")};
+  EXPECT_FALSE(verifier.verifyBearer(other, buffer));
+  EXPECT_TRUE(verifier.verifyBearer(other, "token-bbbb"));
+  EXPECT_FALSE(verifier.verifyBearer(group, "token-bbbb"));
+}
+
 class CachingVerifierJwtTest : public ::testing::Test {
  protected:
   void SetUp() override {
