@@ -3,6 +3,7 @@
 #include "runtime/abi/address.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -84,10 +85,14 @@ ir::U128 maskV6(int prefix) {
 
 template <typename R, typename T>
 bool insertRange(std::vector<R>& ranges, T first, T last, auto next) {
-  // Merge with every range that overlaps or touches [first, last].
+  // Merge with every range that overlaps or touches [first, last]. The
+  // ranges are sorted and disjoint, so their ends are sorted too and the
+  // first candidate is found by binary search: adding n blocks costs
+  // O(n log n) comparisons, not O(n^2), when they come in order.
   bool merged = false;
-  auto it = ranges.begin();
-  while (it != ranges.end() && it->last < first && next(it->last) < first) ++it;
+  auto it = std::partition_point(ranges.begin(), ranges.end(), [&](const R& r) {
+    return r.last < first && next(r.last) < first;
+  });
   auto begin = it;
   while (it != ranges.end() && (it->first <= last || it->first == next(last))) {
     first = std::min(first, it->first);
@@ -107,8 +112,7 @@ Result<ir::IpAddress> parseAddress(std::string_view text) {
   uint32_t v4 = 0;
   if (text.find(':') == std::string_view::npos) {
     if (!parseV4(text, v4)) {
-      return makeError("invalid-address", "`" + std::string(text) +
-                                              "` is not an IPv4 address in dotted decimal");
+      return makeError("invalid-address", fmt::format("`{}` is not an IPv4 address in dotted decimal", text));
     }
     a.is_v4 = true;
     a.v4 = v4;
@@ -117,7 +121,7 @@ Result<ir::IpAddress> parseAddress(std::string_view text) {
   bool mapped = false;
   ir::U128 v6;
   if (!parseV6(text, v6, mapped)) {
-    return makeError("invalid-address", "`" + std::string(text) + "` is not an IPv6 address");
+    return makeError("invalid-address", fmt::format("`{}` is not an IPv6 address", text));
   }
   if (mapped) {
     a.is_v4 = true;
@@ -139,12 +143,11 @@ Result<Cidr> parseCidr(std::string_view text) {
     ir::U128 v6;
     if (!parseV6(addr_text, v6, mapped)) {
       return makeError("invalid-address",
-                       "`" + std::string(addr_text) + "` is not an IPv6 address");
+                       fmt::format("`{}` is not an IPv6 address", addr_text));
     }
     if (mapped) {
-      return makeError("mapped-address", "`" + std::string(text) +
-                                             "` is an IPv4-mapped IPv6 form; write the IPv4 "
-                                             "address or CIDR instead");
+      return makeError("mapped-address", fmt::format("`{}` is an IPv4-mapped IPv6 form; write the IPv4 address or CIDR instead",
+                    text));
     }
     c.network.is_v4 = false;
     c.network.v6 = v6;
@@ -160,9 +163,8 @@ Result<Cidr> parseCidr(std::string_view text) {
     uint32_t p = 0;
     std::string_view ptext = text.substr(slash + 1);
     if (!parseDecimal(ptext, 3, p) || static_cast<int>(p) > max_prefix) {
-      return makeError("invalid-prefix", "`" + std::string(text) + "` has prefix length `" +
-                                             std::string(ptext) + "`; expected a decimal 0.." +
-                                             std::to_string(max_prefix));
+      return makeError("invalid-prefix", fmt::format("`{}` has prefix length `{}`; expected a decimal 0..{}", text, ptext,
+                    max_prefix));
     }
     c.prefix = static_cast<int>(p);
   }

@@ -3,8 +3,8 @@
 //
 // Workers copy the shared pointer once per request, so a request that started
 // on one snapshot finishes on it even if a reload happens meanwhile. The
-// snapshot owns its decision engine, so the JIT code of an old policy is
-// freed when the last request that uses the old snapshot ends.
+// snapshot owns its decision engine. After the last request that uses an old
+// snapshot ends, a background thread frees it with its JIT code.
 #pragma once
 
 #include <memory>
@@ -14,6 +14,7 @@
 #include "runtime/abi/decision_ir.h"
 #include "runtime/policy/decision.h"
 #include "runtime/policy/interpreter.h"
+#include "runtime/proxy/deferred_release.h"
 #include "runtime/tls/context.h"
 
 namespace hoody::jit {
@@ -59,20 +60,21 @@ class PolicyHolder {
     std::lock_guard<std::mutex> lock(mutex_);
     return current_;
   }
-  /// Replaces the snapshot. The previous one is released after the mutex
-  /// is unlocked, so when this was its last reference, freeing it and its
-  /// JIT code does not delay get() on other threads.
+  /// Replaces the snapshot. The previous one is freed on a background thread
+  /// once the requests that still use it end, so neither get() nor a worker
+  /// waits while its JIT code and policy are freed.
   void set(std::shared_ptr<const PolicySnapshot> next) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       current_.swap(next);
     }
-    next.reset();
+    retired_.release(std::move(next));
   }
 
  private:
   mutable std::mutex mutex_;
   std::shared_ptr<const PolicySnapshot> current_;
+  DeferredRelease<const PolicySnapshot> retired_;
 };
 
 }  // namespace hoody::proxy

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tests of policy snapshots: the engine choice, reason text, and the swap of
-// JIT engines through the policy holder while other threads decide.
+// Tests of policy snapshots: the engine choice, reason text, the swap of JIT
+// engines through the policy holder while other threads decide, and the
+// background release of replaced snapshots.
 #include "runtime/proxy/policy_state.h"
 
 #include <atomic>
@@ -177,6 +178,62 @@ TEST(PolicySnapshotTest, JitBuildsReasonOnlyWhenAsked) {
   EXPECT_EQ(built.reason, interpreter.decide(request(kSharedTag), verifier).reason);
 }
 
+// Polls until `object` is freed or `limit` passes.
+template <typename T>
+bool expiresWithin(const std::weak_ptr<T>& object, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!object.expired() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  return object.expired();
+}
+
+// Test object that records the thread that destroys it.
+struct DestructionProbe {
+  explicit DestructionProbe(std::thread::id* destroyed_on) : destroyed_on(destroyed_on) {}
+  ~DestructionProbe() { *destroyed_on = std::this_thread::get_id(); }
+  std::thread::id* destroyed_on;
+};
+
+TEST(DeferredReleaseTest, LastUserDoesNotFree) {
+  std::thread::id destroyed_on;
+  std::weak_ptr<DestructionProbe> watch;
+  std::thread::id user_thread;
+  {
+    DeferredRelease<DestructionProbe> release;
+    auto object = std::make_shared<DestructionProbe>(&destroyed_on);
+    watch = object;
+    std::shared_ptr<DestructionProbe> in_use = object;
+    release.release(std::move(object));
+    // Still used by a request: the release waits for it.
+    std::this_thread::sleep_for(3 * DeferredRelease<DestructionProbe>::kCheckInterval);
+    EXPECT_FALSE(watch.expired());
+
+    std::thread user([&] {
+      user_thread = std::this_thread::get_id();
+      in_use.reset();
+    });
+    user.join();
+    ASSERT_TRUE(expiresWithin(watch, 2s));
+  }
+  EXPECT_NE(destroyed_on, std::thread::id());
+  EXPECT_NE(destroyed_on, user_thread);
+  EXPECT_NE(destroyed_on, std::this_thread::get_id());
+}
+
+TEST(DeferredReleaseTest, StopLeavesObjectToLastUser) {
+  std::thread::id destroyed_on;
+  auto object = std::make_shared<DestructionProbe>(&destroyed_on);
+  std::shared_ptr<DestructionProbe> in_use = object;
+  {
+    DeferredRelease<DestructionProbe> release;
+    release.release(std::move(object));
+  }
+  EXPECT_EQ(destroyed_on, std::thread::id());
+  in_use.reset();
+  EXPECT_EQ(destroyed_on, std::this_thread::get_id());
+}
+
 TEST(PolicyHolderTest, ReleasedEngineIsDestroyed) {
   PolicyHolder holder;
   std::shared_ptr<const PolicySnapshot> first = jitSnapshot(alphaPolicy());
@@ -196,9 +253,10 @@ TEST(PolicyHolderTest, ReleasedEngineIsDestroyed) {
   EXPECT_EQ(holder.get()->decide(request(kSharedTag), verifier).outcome,
             policy::Outcome::Unauthorized);
 
-  // The last holder lets go: engine and policy are freed.
+  // The last holder lets go: engine and policy are freed, on the holder's
+  // background thread.
   in_flight.reset();
-  EXPECT_TRUE(first_engine.expired());
+  EXPECT_TRUE(expiresWithin(first_engine, 2s));
   EXPECT_TRUE(first_policy.expired());
 }
 
@@ -254,7 +312,7 @@ TEST(PolicyHolderTest, SwapsUnderLoadNeverMixPolicies) {
   // Only the holder and this test's list keep engines alive now.
   snapshots.clear();
   for (int i = 0; i < kSwaps - 1; ++i) {
-    EXPECT_TRUE(engines[static_cast<size_t>(i)].expired()) << "engine " << i;
+    EXPECT_TRUE(expiresWithin(engines[static_cast<size_t>(i)], 2s)) << "engine " << i;
   }
   EXPECT_FALSE(engines.back().expired());
 }
