@@ -22,7 +22,9 @@ struct PolicyInput {
 };
 
 int runCheck(const PolicyInput& input);
-int runCompile(const PolicyInput& input, const std::string& out_dir);
+/// `hoodyc compile`. With `timings`, prints the wall time and peak resident
+/// memory of every stage to stderr after the summary line.
+int runCompile(const PolicyInput& input, const std::string& out_dir, bool timings);
 int runTest(const PolicyInput& input);
 
 /// Decision engine of `hoodyc explain`; both give the same decisions.

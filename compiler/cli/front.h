@@ -21,8 +21,10 @@ FrontEnd runFront(const PolicyInput& input, bool require_inventory,
 
 /// Writes the bundle of a checked policy to `dir`: the decision IR, the
 /// decision functions' bitcode and `extra` (the host artifacts). Returns an
-/// error message, or an empty string on success.
+/// error message, or an empty string on success. When `stage_times` is
+/// given, the wall times of code generation and of writing are appended.
 std::string writeCompiledBundle(const PolicyInput& input, const ir::Policy& policy,
-                                std::vector<bundle::Artifact> extra, const std::string& dir);
+                                std::vector<bundle::Artifact> extra, const std::string& dir,
+                                std::vector<driver::StageTime>* stage_times = nullptr);
 
 }  // namespace hoody::cli

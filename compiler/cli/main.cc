@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
   auto* compile = app.add_subcommand("compile", "Check policies and write a bundle");
   addPolicyOptions(compile, input, true);
   compile->add_option("-o,--output", out_dir, "Bundle directory to write")->required();
+  bool timings = false;
+  compile->add_flag("--timings", timings,
+                    "Print the wall time (ms) and peak resident memory (MiB) of each compile "
+                    "stage to stderr");
 
   auto* test = app.add_subcommand("test", "Run the policies' `test` blocks");
   addPolicyOptions(test, input, false);
@@ -129,7 +133,7 @@ int main(int argc, char** argv) {
   }
 
   if (check->parsed()) return runCheck(input);
-  if (compile->parsed()) return runCompile(input, out_dir);
+  if (compile->parsed()) return runCompile(input, out_dir, timings);
   if (test->parsed()) return runTest(input);
   if (explain->parsed()) {
     if (now_opt->count() > 0) req.now = now;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // hoodyc check, compile and test.
+#include <fmt/format.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/MemoryBufferRef.h>
@@ -62,6 +63,21 @@ Result<bundle::Artifact> decisionBitcode(const ir::Policy& policy) {
   return artifact;
 }
 
+using Clock = std::chrono::steady_clock;
+
+// One line per stage, then the total, so operators can see where a slow
+// compile spends its time and memory.
+void printStageTimes(const std::vector<driver::StageTime>& stages, Clock::time_point started) {
+  driver::StageTime total = driver::endStage("total", started);
+  std::cerr << fmt::format("hoodyc: {:<10} {:>10} {:>13}\n", "stage", "wall ms", "peak RSS MiB");
+  for (const driver::StageTime& t : stages) {
+    std::cerr << fmt::format("hoodyc: {:<10} {:>10.1f} {:>13.1f}\n", t.stage, t.milliseconds,
+                             t.max_rss_kib / 1024.0);
+  }
+  std::cerr << fmt::format("hoodyc: {:<10} {:>10.1f} {:>13.1f}\n", total.stage, total.milliseconds,
+                           total.max_rss_kib / 1024.0);
+}
+
 }  // namespace
 
 int runCheck(const PolicyInput& input) {
@@ -76,35 +92,47 @@ int runCheck(const PolicyInput& input) {
 }
 
 std::string writeCompiledBundle(const PolicyInput& input, const ir::Policy& policy,
-                                std::vector<bundle::Artifact> extra, const std::string& dir) {
+                                std::vector<bundle::Artifact> extra, const std::string& dir,
+                                std::vector<driver::StageTime>* stage_times) {
   bundle::BundleInfo info;
   info.sources = input.files;
   info.inventory = input.inventory.value_or("");
+  auto stage_start = Clock::now();
   auto bitcode = decisionBitcode(policy);
   if (!bitcode) return "cannot generate the decision functions: " + bitcode.error().message;
+  if (stage_times != nullptr) stage_times->push_back(driver::endStage("codegen", stage_start));
   info.artifacts.push_back(std::move(*bitcode));
   for (bundle::Artifact& a : extra) info.artifacts.push_back(std::move(a));
+  stage_start = Clock::now();
   auto written = bundle::writeBundle(dir, policy, info);
   if (!written) return written.error().message;
+  if (stage_times != nullptr) stage_times->push_back(driver::endStage("write", stage_start));
   return {};
 }
 
-int runCompile(const PolicyInput& input, const std::string& out_dir) {
-  auto started = std::chrono::steady_clock::now();
+int runCompile(const PolicyInput& input, const std::string& out_dir, bool timings) {
+  auto started = Clock::now();
   FrontEnd front = runFront(input, true);
   if (!front.ran) return kExitUsage;
+  std::vector<driver::StageTime> stage_times = front.out.stage_times;
+  auto stage_start = Clock::now();
   std::cerr << driver::renderDiagnostics(front.out, input.color);
+  stage_times.push_back(driver::endStage("report", stage_start));
   if (!front.out.ok) {
+    if (timings) printStageTimes(stage_times, started);
     return kExitPolicy;
   }
 
+  stage_start = Clock::now();
   auto host = buildHost(front.out.host);
   if (!host) {
     std::cerr << "hoodyc: error: cannot build the host artifacts: " << host.error().message
               << "\n";
     return kExitPolicy;
   }
-  std::string failed = writeCompiledBundle(input, front.out.policy, std::move(host->files), out_dir);
+  stage_times.push_back(driver::endStage("host", stage_start));
+  std::string failed =
+      writeCompiledBundle(input, front.out.policy, std::move(host->files), out_dir, &stage_times);
   if (!failed.empty()) {
     std::cerr << "hoodyc: error: " << failed << "\n";
     return kExitUsage;
@@ -119,6 +147,7 @@ int runCompile(const PolicyInput& input, const std::string& out_dir) {
             << " realm(s), " << containers << " container(s), " << host->containers
             << " in the firewall table, " << host->profiles << " seccomp profile(s), "
             << front.out.warning_count << " warning(s)) in " << ms << " ms\n";
+  if (timings) printStageTimes(stage_times, started);
   return kExitOk;
 }
 

@@ -3,8 +3,10 @@
 #include "compiler/driver/frontend.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -54,11 +56,37 @@ std::optional<std::string> readFile(const std::string& path, diag::DiagnosticSin
   return text;
 }
 
+// Records the time since the previous mark as one stage.
+class StageClock {
+ public:
+  explicit StageClock(std::vector<StageTime>& times) : times_(times) {}
+
+  void mark(std::string stage) {
+    times_.push_back(endStage(std::move(stage), last_));
+    last_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  std::vector<StageTime>& times_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 }  // namespace
+
+StageTime endStage(std::string stage, std::chrono::steady_clock::time_point start) {
+  StageTime t;
+  t.stage = std::move(stage);
+  t.milliseconds =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) t.max_rss_kib = static_cast<size_t>(usage.ru_maxrss);
+  return t;
+}
 
 FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
   FrontEndOutput out;
   diag::DiagnosticSink sink;
+  StageClock clock(out.stage_times);
 
   // 1. Read and parse every policy.
   std::vector<InlineSource> inputs = options.inline_sources;
@@ -68,6 +96,7 @@ FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
   if (options.files.empty() && options.inline_sources.empty()) {
     sink.error("io-error", {}, "no policy files given", "name one or more policy files");
   }
+  clock.mark("read");
   ast::Program program;
   bool parsed_all = true;
   for (const InlineSource& input : inputs) {
@@ -79,6 +108,7 @@ FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
       parsed_all = false;
     }
   }
+  clock.mark("parse");
 
   // 2. Check all files together; checking a partial program would report
   // names declared in a file that failed to parse as unknown.
@@ -89,12 +119,14 @@ FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
     sema::CheckedInputs checked;
     sema::Context ctx{program, scope, sink, checked};
     sema::runChecks(ctx);
+    clock.mark("check");
 
     // 3. Lower and collect the policy's tests.
     if (sink.errorCount() == 0) {
       policy = lower::lowerProgram(scope, checked);
       host = lower::lowerHost(scope);
       out.tests = collectTestCases(scope);
+      clock.mark("lower");
     }
   }
 
@@ -105,12 +137,13 @@ FrontEndOutput runFrontEnd(const FrontEndOptions& options) {
       out.sources[path] = *text;
       auto inventory = lower::parseInventory(path, *text, sink);
       if (inventory && policy) {
-        lower::joinInventory(*inventory, *policy, lower::containerDeclarations(program),
-                             options.require_inventory, sink);
-        lower::joinHostInventory(*inventory, host, lower::containerDeclarations(program),
-                                 options.require_host_inventory, sink);
+        lower::ContainerDeclarations declarations(program);
+        lower::joinInventory(*inventory, *policy, declarations, options.require_inventory, sink);
+        lower::joinHostInventory(*inventory, host, declarations, options.require_host_inventory,
+                                 sink);
       }
     }
+    clock.mark("inventory");
   }
 
   out.diagnostics = sink.take();

@@ -10,6 +10,7 @@
 // sorted by location and counted.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,6 +64,17 @@ struct PolicyTestCase {
   bool raw_ids = false;
 };
 
+/// Wall time of one compile stage, for `hoodyc compile --timings`.
+struct StageTime {
+  std::string stage;  ///< For example "parse", "check", "lower" or "inventory".
+  double milliseconds = 0;
+  /// Peak resident set size of the process at the end of the stage.
+  size_t max_rss_kib = 0;
+};
+
+/// Returns the stage `stage` that started at `start` and ends now.
+StageTime endStage(std::string stage, std::chrono::steady_clock::time_point start);
+
 struct FrontEndOutput {
   bool ok = false;    ///< No errors.
   ir::Policy policy;  ///< Valid when ok.
@@ -72,6 +84,8 @@ struct FrontEndOutput {
   size_t error_count = 0, warning_count = 0;
   /// Contents of every file read (policies and inventory), for excerpts.
   diag::SourceMap sources;
+  /// The stages that ran, in order.
+  std::vector<StageTime> stage_times;
 };
 
 FrontEndOutput runFrontEnd(const FrontEndOptions& options);

@@ -15,12 +15,14 @@
 // left out when the host layers are not applied. Problems are diagnostics located in the inventory file.
 #pragma once
 
-#include <map>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "compiler/ast/ast.h"
 #include "compiler/diag/diagnostic.h"
 #include "runtime/abi/decision_ir.h"
 #include "runtime/abi/host_ir.h"
@@ -40,7 +42,31 @@ struct Inventory {
   std::string path;
   std::string node;
   std::string domain;
-  std::vector<InventoryContainer> containers;
+  std::vector<InventoryContainer> containers;  ///< Sorted by ID; no ID twice.
+};
+
+/// Hashes a container ID for unordered containers.
+struct IdHash {
+  size_t operator()(const ir::Id96& id) const noexcept {
+    return std::hash<std::string_view>{}(
+        std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
+  }
+};
+
+/// Declaration spans of a program's containers by ID, for diagnostics about
+/// the inventory. The index is built on the first lookup, so a join that
+/// reports nothing does not pay for it. The program must outlive this.
+class ContainerDeclarations {
+ public:
+  explicit ContainerDeclarations(const ast::Program& program) : program_(program) {}
+
+  /// The span of the name of the first container declared with `id`, or
+  /// null when none is.
+  const diag::Span* find(const ir::Id96& id) const;
+
+ private:
+  const ast::Program& program_;
+  mutable std::optional<std::unordered_map<ir::Id96, diag::Span, IdHash>> spans_;
 };
 
 /// Parses and validates an inventory. Reports `invalid-inventory` (JSON
@@ -57,7 +83,7 @@ std::optional<Inventory> parseInventory(const std::string& path, std::string_vie
 /// container must be in the inventory (`missing-inventory-entry`, reported
 /// at the declaration in `declarations`).
 void joinInventory(const Inventory& inventory, ir::Policy& policy,
-                   const std::map<ir::Id96, diag::Span>& declarations, bool require,
+                   const ContainerDeclarations& declarations, bool require,
                    diag::DiagnosticSink& sink);
 
 /// Joins `inventory` into `host`: each container's interface, addresses and
@@ -65,7 +91,7 @@ void joinInventory(const Inventory& inventory, ir::Policy& policy,
 /// inventory does not list or lists without an interface get a
 /// `missing-inventory-entry` warning: the host applier leaves them out.
 void joinHostInventory(const Inventory& inventory, ir::HostPolicy& host,
-                       const std::map<ir::Id96, diag::Span>& declarations, bool report_missing,
+                       const ContainerDeclarations& declarations, bool report_missing,
                        diag::DiagnosticSink& sink);
 
 }  // namespace hoody::lower

@@ -3,6 +3,7 @@
 #include "compiler/lower/lower.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "compiler/sema/values.h"
 #include "runtime/abi/address.h"
@@ -101,15 +102,28 @@ ir::Group lowerGroup(const std::string& name, const ast::GroupBody& body,
   return g;
 }
 
+// Realm-level groups lowered so far, by body. Many blocks reference the same
+// group, and its CIDR list can have thousands of entries.
+using SharedGroupCache = std::unordered_map<const ast::GroupBody*, ir::Group>;
+
 ir::PermissionBlock lowerBlock(const sema::Scope& scope, const sema::RealmScope& realm,
                                const ast::PermissionsBlock* block, std::string origin,
-                               const sema::CheckedInputs& inputs) {
+                               const sema::CheckedInputs& inputs, SharedGroupCache& shared) {
   ir::PermissionBlock out;
   out.origin = std::move(origin);
   if (block == nullptr) return out;  // Absent: default deny, no groups.
   out.default_allow = sema::defaultAllowOf(block);
-  for (const sema::ResolvedGroup& g : scope.resolveGroups(realm, *block)) {
-    if (g.body != nullptr) out.groups.push_back(lowerGroup(g.name, *g.body, inputs));
+  std::vector<sema::ResolvedGroup> groups = scope.resolveGroups(realm, *block);
+  out.groups.reserve(groups.size());
+  for (const sema::ResolvedGroup& g : groups) {
+    if (g.body == nullptr) continue;
+    if (g.entry->body) {
+      out.groups.push_back(lowerGroup(g.name, *g.body, inputs));
+      continue;
+    }
+    auto [it, inserted] = shared.try_emplace(g.body);
+    if (inserted) it->second = lowerGroup(g.name, *g.body, inputs);
+    out.groups.push_back(it->second);
   }
   return out;
 }
@@ -118,11 +132,12 @@ ir::Realm lowerRealm(const sema::Scope& scope, const sema::RealmScope& realm,
                      const sema::CheckedInputs& inputs) {
   ir::Realm out;
   out.name = realm.realm->name.text;
+  SharedGroupCache shared;
   for (const ast::Project& project : realm.realm->projects) {
     auto project_block = static_cast<uint32_t>(out.blocks.size());
     out.blocks.push_back(lowerBlock(scope, realm,
                                     project.permissions ? &*project.permissions : nullptr,
-                                    "project " + project.name.text, inputs));
+                                    "project " + project.name.text, inputs, shared));
     ir::Id96 project_id = sema::parseId(project.id.text).value_or(ir::Id96{});
     for (const ast::Container& c : project.containers) {
       ir::Container container;
@@ -135,7 +150,7 @@ ir::Realm lowerRealm(const sema::Scope& scope, const sema::RealmScope& realm,
       if (c.permissions) {
         container.block = static_cast<uint32_t>(out.blocks.size());
         out.blocks.push_back(
-            lowerBlock(scope, realm, &*c.permissions, "container " + c.name.text, inputs));
+            lowerBlock(scope, realm, &*c.permissions, "container " + c.name.text, inputs, shared));
       }
       out.containers.push_back(std::move(container));
     }
@@ -151,20 +166,6 @@ ir::Policy lowerProgram(const sema::Scope& scope, const sema::CheckedInputs& inp
     policy.realms.push_back(lowerRealm(scope, realm, inputs));
   }
   return policy;
-}
-
-std::map<ir::Id96, diag::Span> containerDeclarations(const ast::Program& program) {
-  std::map<ir::Id96, diag::Span> spans;
-  for (const ast::File& file : program.files) {
-    for (const ast::Realm& realm : file.realms) {
-      for (const ast::Project& project : realm.projects) {
-        for (const ast::Container& c : project.containers) {
-          if (auto id = sema::parseId(c.id.text)) spans.emplace(*id, c.name.span);
-        }
-      }
-    }
-  }
-  return spans;
 }
 
 }  // namespace hoody::lower

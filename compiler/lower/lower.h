@@ -10,10 +10,7 @@
 // bearer digests decoded.
 #pragma once
 
-#include <map>
-
 #include "compiler/ast/ast.h"
-#include "compiler/diag/diagnostic.h"
 #include "compiler/sema/checker.h"
 #include "compiler/sema/scope.h"
 #include "runtime/abi/decision_ir.h"
@@ -24,9 +21,5 @@ namespace hoody::lower {
 /// Precondition: the checker reported no errors for it, so every name
 /// resolves and every value parses.
 ir::Policy lowerProgram(const sema::Scope& scope, const sema::CheckedInputs& inputs);
-
-/// Returns the declaration span of each container by container ID, for
-/// diagnostics about the inventory.
-std::map<ir::Id96, diag::Span> containerDeclarations(const ast::Program& program);
 
 }  // namespace hoody::lower

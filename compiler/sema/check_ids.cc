@@ -7,8 +7,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
-#include <set>
+#include <bit>
+#include <string_view>
+#include <unordered_map>
 
 #include "compiler/sema/checker.h"
 #include "compiler/sema/values.h"
@@ -82,20 +83,35 @@ std::string lowEntropyReason(std::string_view id) {
       return fmt::format("it repeats the pattern `{}`", id.substr(0, period));
     }
   }
-  std::set<char> distinct(id.begin(), id.end());
-  if (distinct.size() <= 6) {
-    return fmt::format("it uses only {} different digits", distinct.size());
+  uint32_t digits = 0;  // Bit d is set when hex digit d occurs.
+  for (char c : id) digits |= 1u << hexValue(c);
+  int distinct = std::popcount(digits);
+  if (distinct <= 6) {
+    return fmt::format("it uses only {} different digits", distinct);
   }
   return {};
 }
 
+// The first declaration of an ID. The pointers are into the syntax tree,
+// which outlives the check, and the description is only formatted for a
+// duplicate.
 struct IdOwner {
-  std::string description;
-  diag::Span span;
+  std::string_view kind;  ///< "project" or "container".
+  const ast::Word* name = nullptr;
+  const ast::Word* realm = nullptr;
+  const ast::Word* id = nullptr;
+
+  std::string description() const {
+    return fmt::format("{} `{}` of realm `{}`", kind, name->text, realm->text);
+  }
 };
 
-void checkOne(Context& ctx, const ast::Word& id, std::string_view kind, std::string description,
-              std::map<std::string, IdOwner>& seen) {
+// Valid IDs seen so far, by their text.
+using SeenIds = std::unordered_map<std::string_view, IdOwner>;
+
+void checkOne(Context& ctx, const IdOwner& owner, SeenIds& seen) {
+  const ast::Word& id = *owner.id;
+  std::string_view kind = owner.kind;
   if (!isValidId(id.text)) {
     reportInvalid(ctx, id, kind);
     return;
@@ -107,12 +123,12 @@ void checkOne(Context& ctx, const ast::Word& id, std::string_view kind, std::str
                                  reason),
                      fmt::format("IDs keep service URLs unguessable; {}", kNewIdHelp));
   }
-  auto [it, inserted] = seen.emplace(id.text, IdOwner{description, id.span});
+  auto [it, inserted] = seen.emplace(id.text, owner);
   if (!inserted) {
+    const diag::Span& first = it->second.id->span;
     ctx.sink.error("duplicate-id", id.span,
                    fmt::format("ID {} is already used by {} at {}:{}", diag::quote(id.text),
-                               it->second.description, it->second.span.file,
-                               it->second.span.line),
+                               it->second.description(), first.file, first.line),
                    fmt::format("every project and container needs its own ID; {}", kNewIdHelp));
   }
 }
@@ -120,15 +136,13 @@ void checkOne(Context& ctx, const ast::Word& id, std::string_view kind, std::str
 }  // namespace
 
 void checkIds(Context& ctx) {
-  std::map<std::string, IdOwner> seen;
+  SeenIds seen;
   for (const RealmScope& realm : ctx.scope.realms()) {
-    const std::string& realm_name = realm.realm->name.text;
+    const ast::Word& realm_name = realm.realm->name;
     for (const ast::Project& project : realm.realm->projects) {
-      checkOne(ctx, project.id, "project",
-               fmt::format("project `{}` of realm `{}`", project.name.text, realm_name), seen);
+      checkOne(ctx, IdOwner{"project", &project.name, &realm_name, &project.id}, seen);
       for (const ast::Container& c : project.containers) {
-        checkOne(ctx, c.id, "container",
-                 fmt::format("container `{}` of realm `{}`", c.name.text, realm_name), seen);
+        checkOne(ctx, IdOwner{"container", &c.name, &realm_name, &c.id}, seen);
       }
     }
   }

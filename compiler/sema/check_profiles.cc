@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "compiler/sema/address_check.h"
 #include "compiler/sema/checker.h"
@@ -67,7 +68,17 @@ std::string surfacesPhrase(ir::ServiceSet surfaces) {
          listNames(names);
 }
 
-void checkBlock(Context& ctx, const BlockSite& site, ProfileLevel level) {
+// Covered address families by group body. A realm-level group is checked
+// once for every block that references it, and its CIDR list can be long.
+using CoverageCache = std::unordered_map<const ast::GroupBody*, CoveredFamilies>;
+
+const CoveredFamilies& coveredFamiliesOf(const ast::GroupBody& body, CoverageCache& cache) {
+  auto [it, inserted] = cache.try_emplace(&body);
+  if (inserted) it->second = coveredFamilies(body.ip);
+  return it->second;
+}
+
+void checkBlock(Context& ctx, const BlockSite& site, ProfileLevel level, CoverageCache& coverage) {
   std::string profile_name(profileLevelName(level));
   std::string owner = blockOwner(site);
 
@@ -95,11 +106,14 @@ void checkBlock(Context& ctx, const BlockSite& site, ProfileLevel level) {
     if (operator_grants == ir::kNoServices) continue;
     std::string services = surfacesPhrase(operator_grants);
     diag::Span at = g.entry->name.span;
-    if (restrictsClientAddresses(*g.body)) continue;
+    // A restricting `ip` condition is one that covers no whole address
+    // family (see restrictsClientAddresses).
+    const CoveredFamilies& families = coveredFamiliesOf(*g.body, coverage);
+    if (g.body->hasIp() && !families.any()) continue;
     // Without a restricting `ip` condition: none at all, or one that covers
     // a whole address family.
     std::string covered;
-    if (g.body->hasIp()) covered = coveredFamiliesPhrase(coveredFamilies(g.body->ip));
+    if (g.body->hasIp()) covered = coveredFamiliesPhrase(families);
     if (!g.body->hasCredential()) {
       std::string message =
           covered.empty()
@@ -170,9 +184,10 @@ void checkProfiles(Context& ctx) {
     }
   }
   std::set<const ast::JwtCondition*> reported_realm_claims;
+  CoverageCache coverage;
   forEachBlock(ctx, [&](const BlockSite& site) {
     ProfileLevel level = ctx.scope.profileLevel(*site.realm, *site.project);
-    if (level != ProfileLevel::Open) checkBlock(ctx, site, level);
+    if (level != ProfileLevel::Open) checkBlock(ctx, site, level, coverage);
     if (level == ProfileLevel::Production) checkRealmClaims(ctx, site, reported_realm_claims);
   });
 }

@@ -90,6 +90,33 @@ TEST(FrontEndTest, UnreadableFileIsAnIoError) {
   EXPECT_EQ(renderDiagnostics(out, false).rfind("/nonexistent/policy.hoody: error[io-error]", 0), 0u);
 }
 
+TEST(FrontEndTest, RecordsStageTimes) {
+  TempDir dir;
+  driver::FrontEndOptions options;
+  options.files.push_back(dir.write(
+      "p.hoody", inProject("permissions { default allow http }\n" + container("a", kContainerA))));
+  options.inventory_path =
+      dir.write("inventory.json", std::string("{ \"node\": \"n\", \"domain\": \"example.net\", "
+                                              "\"containers\": { \"") +
+                                      kContainerA + "\": { \"upstream\": \"127.0.0.1\" } } }");
+  auto out = driver::runFrontEnd(options);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  std::vector<std::string> stages;
+  for (const driver::StageTime& t : out.stage_times) {
+    stages.push_back(t.stage);
+    EXPECT_GE(t.milliseconds, 0.0) << t.stage;
+    EXPECT_GT(t.max_rss_kib, 0u) << t.stage;
+  }
+  EXPECT_EQ(stages, (std::vector<std::string>{"read", "parse", "check", "lower", "inventory"}));
+}
+
+TEST(FrontEndTest, StagesStopAtSyntaxErrors) {
+  auto out = check("realm {");
+  ASSERT_EQ(out.stage_times.size(), 2u);
+  EXPECT_EQ(out.stage_times[0].stage, "read");
+  EXPECT_EQ(out.stage_times[1].stage, "parse");
+}
+
 TEST(FrontEndTest, NoInputIsAnError) {
   auto out = driver::runFrontEnd({});
   EXPECT_EQ(countCode(out, "io-error"), 1u);

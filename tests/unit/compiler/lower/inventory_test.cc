@@ -57,6 +57,58 @@ TEST_F(InventoryTest, InvalidJsonIsLocated) {
   EXPECT_FALSE(out.ok);
 }
 
+TEST_F(InventoryTest, NumberOverflowIsInvalidJson) {
+  // json::parse throws out_of_range, not parse_error, for this number.
+  std::string inv =
+      "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+      entry(kContainerA, "{ \"upstream\": \"127.0.0.1\", \"services\": { \"http\": 1e999 } }") +
+      "\n} }\n";
+  auto out = run(inv, false);
+  const auto& d = only(out, "invalid-inventory");
+  EXPECT_EQ(d.message, "the inventory is not valid JSON: number overflow parsing '1e999'");
+  EXPECT_EQ(d.span.line, 2);
+  EXPECT_EQ(d.span.column, 78);
+  EXPECT_EQ(d.span.end_column, 83);
+  EXPECT_FALSE(out.ok);
+}
+
+TEST_F(InventoryTest, ContainersMayComeFirst) {
+  std::string inv = "{ \"containers\": {\n" + entry(kContainerA, "{ \"upstream\": \"::1\" }") +
+                    ",\n" + entry(kContainerC, "{ \"upstream\": \"127.0.0.1\" }") +
+                    "\n}, \"node\": \"node-us\", \"domain\": \"example.net\" }\n";
+  auto out = run(inv, false);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  EXPECT_EQ(only(out, "unknown-container").span.line, 3);
+  EXPECT_EQ(out.policy.node, "node-us");
+  EXPECT_EQ(out.policy.domain, "example.net");
+  EXPECT_EQ(out.policy.realms[0].containers[0].upstream.address, "::1");
+}
+
+TEST_F(InventoryTest, RepeatedContainerKeyKeepsLast) {
+  // As json::parse does: the last value of a repeated key wins, and the
+  // first is neither joined nor checked.
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"localhost\" }") + ",\n" +
+                    entry(kContainerA, "{ \"upstream\": \"127.0.0.2\" }") + ",\n" +
+                    entry(kContainerB, "{ \"upstream\": \"127.0.0.3\" }") + "\n} }\n";
+  auto out = run(inv, true);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  EXPECT_EQ(out.diagnostics.size(), 0u) << rendered(out);
+  EXPECT_EQ(out.policy.realms[0].containers[0].upstream.address, "127.0.0.2");
+  EXPECT_EQ(out.policy.realms[0].containers[1].upstream.address, "127.0.0.3");
+}
+
+TEST_F(InventoryTest, RepeatedContainersObjectKeepsLast) {
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\",\n\"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"127.0.0.1\" }") +
+                    "\n},\n\"containers\": {\n" + entry(kContainerB, "{ \"upstream\": \"::1\" }") +
+                    "\n} }\n";
+  auto out = run(inv, false);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  EXPECT_EQ(out.policy.realms[0].containers[0].upstream.address, "");
+  EXPECT_EQ(out.policy.realms[0].containers[1].upstream.address, "::1");
+}
+
 TEST_F(InventoryTest, MissingContainerIsAnErrorOnlyWhenRequired) {
   std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
                     entry(kContainerA, "{ \"upstream\": \"127.0.0.1\" }") + "\n} }\n";

@@ -158,6 +158,28 @@ TEST(LowerTest, RealmGroupReferencesAreCopiedIn) {
   EXPECT_EQ(blockOf(realm, "a").groups.at(0).grants.at(0).services, ir::bit(ir::Service::Terminal));
 }
 
+TEST(LowerTest, InlineGroupIsNotTakenForRealmGroup) {
+  // Realm groups are lowered once and reused. An inline group of the same
+  // name in another block is a group of its own.
+  std::string text = std::string("realm r { group g { ip 203.0.113.0/24; allow terminal }\n") +
+                     " project p id " + kProjectId + " { permissions { group g }\n" +
+                     container("a", kContainerA,
+                               "permissions { group g { ip 192.0.2.0/24; allow "
+                               "http } }") +
+                     container("b", kContainerB, "permissions { group g }") + " } }\n";
+  auto out = check(text);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  const ir::Realm& realm = realmOf(out);
+  const ir::Group& inline_group = blockOf(realm, "a").groups.at(0);
+  EXPECT_EQ(inline_group.grants.at(0).services, ir::bit(ir::Service::Http));
+  EXPECT_TRUE(net::setContains(inline_group.ip, address("192.0.2.1")));
+  EXPECT_FALSE(net::setContains(inline_group.ip, address("203.0.113.1")));
+  const ir::Group& shared = blockOf(realm, "b").groups.at(0);
+  EXPECT_EQ(shared.grants.at(0).services, ir::bit(ir::Service::Terminal));
+  EXPECT_TRUE(net::setContains(shared.ip, address("203.0.113.1")));
+  EXPECT_EQ(shared, realm.blocks.at(0).groups.at(0));
+}
+
 TEST(LowerTest, BearerDigestsAreDecoded) {
   std::string hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
   auto out = check(inProject("permissions { group m { bearer sha256:\"" + hex + "\", sha256:\"" +

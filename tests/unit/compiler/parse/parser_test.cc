@@ -207,6 +207,22 @@ TEST(ParserTest, ReportsUnknownEscape) {
   EXPECT_EQ(sink.diagnostics()[0].span.column, 35);
 }
 
+TEST(ParserTest, NonAsciiTextKeepsColumnsAndText) {
+  diag::DiagnosticSink sink;
+  // "é" takes two bytes and "☕" three, but columns count code points.
+  auto file = parseText(
+      "realm a { # café\n project p id x { test \"café ☕\" { } container c id "
+      "y } }",
+      sink);
+  ASSERT_TRUE(file.has_value()) << sink.diagnostics().front().message;
+  const ast::Project& project = file->realms[0].projects[0];
+  EXPECT_EQ(project.tests[0].name.value, "café ☕");
+  const ast::Word& id = project.containers[0].id;
+  EXPECT_EQ(id.text, "y");
+  EXPECT_EQ(id.span.line, 2);
+  EXPECT_EQ(id.span.column, 52);
+}
+
 TEST(ParserTest, CommentsAreIgnored) {
   diag::DiagnosticSink sink;
   auto file = parseText("# leading\nrealm a { // trailing\n  # inside\n}\n", sink);

@@ -107,6 +107,23 @@ TEST(CheckProfilesTest, TeamWarnsOnWholeInternetOperatorGroup) {
   EXPECT_EQ(countCode(open, "profile-default-allow"), 0u);
 }
 
+TEST(CheckProfilesTest, RealmGroupIsCheckedInEveryBlock) {
+  // The coverage of a realm group is computed once and used for each block
+  // that references it.
+  std::string text = std::string("realm r { group g { ip 0.0.0.0/0; allow terminal }\n") +
+                     " group h { ip 192.0.2.0/24; allow files }\n project p id " + kProjectId +
+                     " { permissions { group g; group h }\n" +
+                     container("a", kContainerA, "permissions { group h; group g }") + " } }\n";
+  auto out = check(text);
+  auto reports = withCode(out, "profile-default-allow");
+  ASSERT_EQ(reports.size(), 2u) << rendered(out);
+  EXPECT_EQ(reports[0]->span.line, 3);
+  EXPECT_EQ(reports[1]->span.line, 5);
+  for (const diag::Diagnostic* d : reports) {
+    EXPECT_EQ(d->message.rfind("group `g` admits every IPv4 address", 0), 0u) << d->message;
+  }
+}
+
 TEST(CheckProfilesTest, WholeInternetForPublicSurfacesIsFine) {
   auto out = check(inProject("permissions { group world { ip 0.0.0.0/0, ::/0; allow http } }\n" +
                                  container("a", kContainerA),

@@ -2,7 +2,12 @@
 // Tests for strict address and CIDR parsing and IP sets.
 #include "runtime/abi/address.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
 
 namespace hoody::net {
 namespace {
@@ -115,6 +120,43 @@ TEST(IpSetTest, WholeSpaceRanges) {
   EXPECT_TRUE(setContains(set, *parseAddress("255.255.255.255")));
   EXPECT_TRUE(setContains(set, *parseAddress("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
   EXPECT_TRUE(setContains(set, *parseAddress("::")));
+}
+
+TEST(IpSetTest, InsertionOrderDoesNotMatter) {
+  // Blocks of 10.x.y.0/24 and 10.x.y.0/25, some adjacent, in a fixed
+  // shuffled order; the set must equal a per-/25 reference.
+  std::vector<Cidr> blocks;
+  std::vector<bool> covered(512, false);  // Half-blocks 10.0.0.0/25 .. 10.0.255.128/25.
+  for (uint32_t i = 0; i < 256; ++i) {
+    if (i % 3 == 0) continue;
+    bool half = i % 7 == 0;
+    blocks.push_back(*parseCidr(fmt::format("10.0.{}.0/{}", i, half ? 25 : 24)));
+    covered[2 * i] = true;
+    covered[2 * i + 1] = !half;
+  }
+  std::mt19937 random(7);
+  std::shuffle(blocks.begin(), blocks.end(), random);
+  ir::IpSet shuffled;
+  for (const Cidr& c : blocks) addToSet(shuffled, c);
+
+  ir::IpSet reference;
+  for (uint32_t h = 0; h < covered.size();) {
+    if (!covered[h]) {
+      ++h;
+      continue;
+    }
+    uint32_t end = h;
+    while (end + 1 < covered.size() && covered[end + 1]) ++end;
+    reference.v4.push_back({0x0A000000u + h * 128, 0x0A000000u + end * 128 + 127});
+    h = end + 1;
+  }
+  EXPECT_EQ(shuffled.v4, reference.v4);
+
+  // One wide block swallows every range.
+  EXPECT_TRUE(addToSet(shuffled, *parseCidr("10.0.0.0/16")));
+  ASSERT_EQ(shuffled.v4.size(), 1u);
+  EXPECT_EQ(shuffled.v4[0].first, 0x0A000000u);
+  EXPECT_EQ(shuffled.v4[0].last, 0x0A00FFFFu);
 }
 
 }  // namespace
