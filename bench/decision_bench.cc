@@ -187,8 +187,8 @@ nlohmann::json runCase(const bench::Shape& shape, const Options& options) {
     return digestOf(baseline.decide(facts[i], digests));
   })));
 
-  // The runtime verifier hashes the presented token with SHA-256 for each
-  // bearer group it checks.
+  // The runtime verifier hashes the presented token with SHA-256 once per
+  // request and compares the digest with each bearer group's.
   if (shape.kind == bench::GroupKind::Bearer) {
     auth::CachingVerifier runtime;
     if (selected("interpreter")) results.push_back(timingJson("interpreter", "runtime", timeDecisions(facts.size(), rounds, [&](size_t i) {

@@ -74,7 +74,7 @@ def decision_tables(decision, cedar):
         "CPU time per decision, median of 11 rounds over 65,536 requests (Cedar:",
         "over as many of 4,096 requests as fit 30 s). `digest`: bearer check by",
         "constant-time comparison of a precomputed SHA-256 digest; `runtime`: the",
-        "proxy's CachingVerifier, which hashes the token for every bearer group.",
+        "proxy's CachingVerifier, which hashes the token once per request.",
         "",
         "| case | verifier | interpreter | JIT | JIT, no reason | baseline | Cedar "
         "| interpreter ÷ JIT | baseline ÷ JIT | Cedar ÷ JIT |",

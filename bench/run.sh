@@ -9,7 +9,7 @@
 # peer with `npm ci`, then decision time (JIT, interpreter, hand-written
 # baseline), Cedar on the same cases, reload under load, `hoodyc compile` of
 # generated policies and the JIT load of the bundles, each under
-# `/usr/bin/time -v`. About 10 to 15 minutes on 2 cores.
+# `/usr/bin/time -v`. A few minutes on 2 cores, plus the build.
 #
 # Environment:
 #   BUILD_DIR        build directory (default: build-bench in the repository)
