@@ -56,12 +56,6 @@ class Locator {
     return *at;
   }
 
-  /// Returns how often `"key":` occurs in the text, escaped keys not counted.
-  size_t keyCount(std::string_view key) const {
-    auto it = keys_.find(key);
-    return it == keys_.end() ? 0 : it->second.size();
-  }
-
   diag::Span span(size_t offset, size_t length) const {
     offset = std::min(offset, text_.size());
     auto line = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) - 1;
@@ -168,6 +162,21 @@ std::optional<uint16_t> portOf(const json& value) {
   return static_cast<uint16_t>(n);
 }
 
+// Returns `value` as JSON text for a message. Arrays and objects are shown
+// as `[...]` and `{...}`: printing them recurses once per nesting level, and
+// a value nested 100,000 levels deep overflowed the stack. Long scalars are
+// cut at a UTF-8 character boundary.
+std::string shownValue(const json& value) {
+  constexpr size_t kMaxShown = 80;
+  if (value.is_array()) return value.empty() ? "[]" : "[...]";
+  if (value.is_object()) return value.empty() ? "{}" : "{...}";
+  std::string text = value.dump();
+  if (text.size() <= kMaxShown) return text;
+  size_t cut = kMaxShown - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
+}
+
 // Builds the document from SAX events as json::parse does, except that
 // each member of the top-level `containers` object is passed to
 // `on_container` as soon as it is complete and then removed. The document
@@ -198,8 +207,14 @@ class StreamingDom final : public nlohmann::json_sax<json> {
   }
 
   bool key(string_t& k) override {
-    if (stack_.size() == 1) top_key_ = k;
-    if (stack_.back() == containers_) entry_key_ = k;
+    if (stack_.size() == 1) {
+      top_key_ = k;
+      if (k == "containers") ++containers_keys_;
+    }
+    if (stack_.back() == containers_) {
+      entry_key_ = k;
+      entry_hashes_.push_back(std::hash<std::string>{}(k));
+    }
     member_ = &(*stack_.back())[std::move(k)];
     return true;
   }
@@ -218,6 +233,17 @@ class StreamingDom final : public nlohmann::json_sax<json> {
     error_position_ = position;
     error_ = e.what();
     return false;
+  }
+
+  /// Returns true when the document may repeat `containers` or a container
+  /// key (as decoded, so `\u` escapes count). json::parse keeps the last
+  /// value of each, which the streamed entries do not reflect. Keys are
+  /// compared by hash, so a rare collision also returns true, which only
+  /// costs a second parse.
+  bool repeatedKeys() {
+    std::sort(entry_hashes_.begin(), entry_hashes_.end());
+    return containers_keys_ > 1 ||
+           std::adjacent_find(entry_hashes_.begin(), entry_hashes_.end()) != entry_hashes_.end();
   }
 
   /// Byte count read when the error was found, and nlohmann's message.
@@ -264,6 +290,8 @@ class StreamingDom final : public nlohmann::json_sax<json> {
   json* member_ = nullptr;    ///< Where the value after the last key goes.
   json* containers_ = nullptr;
   std::string top_key_, entry_key_;
+  std::vector<size_t> entry_hashes_;  ///< Hashes of the `containers` objects' keys.
+  int containers_keys_ = 0;
   size_t error_position_ = 0;
   std::string error_;
 };
@@ -302,14 +330,10 @@ class Parser {
     diag::DiagnosticSink& sink = *sink_;
     // Diagnostics of each container, in key order as the DOM path reports them.
     std::map<std::string, std::vector<diag::Diagnostic>> reports;
-    bool repeated = false;
     size_t base = locator_.findKey("containers", 0);
     json doc;
+    // When a key turns out to repeat, the streamed entries are dropped below.
     StreamingDom handler(doc, [&](const std::string& id, const json& entry) {
-      if (repeated || locator_.keyCount(id) != 1 || locator_.keyCount("containers") != 1) {
-        repeated = true;
-        return;
-      }
       diag::DiagnosticSink local;
       sink_ = &local;
       container(id, entry, base);
@@ -320,7 +344,7 @@ class Parser {
       reportInvalidJson(handler.errorPosition(), handler.error());
       return std::nullopt;
     }
-    if (repeated) {
+    if (handler.repeatedKeys()) {
       inventory_.containers.clear();
       return parseDom();
     }
@@ -472,7 +496,7 @@ class Parser {
       } else {
         sink_->error("invalid-inventory", locator_.keySpan("interface", at),
                      fmt::format("`interface` of container {} is not an interface name: {}",
-                                 diag::quote(id_text), it->dump()),
+                                 diag::quote(id_text), shownValue(*it)),
                      "write the host-side link name, 1 to 15 characters without spaces, `/`, "
                      "`:`, `\"`, `\\` or `*`, e.g. `veth-web`");
       }
@@ -484,7 +508,7 @@ class Parser {
                      "write `\"addresses\": [\"2001:db8::10\"]`");
       } else {
         for (const json& value : *it) {
-          std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+          std::string text = value.is_string() ? value.get<std::string>() : shownValue(value);
           auto address = net::parseAddress(text);
           if (!value.is_string() || !address) {
             sink_->error("invalid-address", locator_.keySpan("addresses", at),
@@ -505,7 +529,7 @@ class Parser {
       } else {
         sink_->error("invalid-inventory", locator_.keySpan("seccomp_file", at),
                      fmt::format("`seccomp_file` of container {} is not an absolute file path: {}",
-                                 diag::quote(id_text), it->dump()),
+                                 diag::quote(id_text), shownValue(*it)),
                      "write the path the container runtime reads, e.g. "
                      "`/var/lib/lxc/web/seccomp`");
       }
@@ -569,7 +593,7 @@ class Parser {
     if (!port) {
       sink_->error("invalid-port", span,
                    fmt::format("port {} of service `{}` instance {} is not a port number",
-                               diag::quote(value.dump()), ir::serviceName(service), instance),
+                               diag::quote(shownValue(value)), ir::serviceName(service), instance),
                    "write an integer 1..65535");
       return;
     }

@@ -2,6 +2,8 @@
 // Tests of the inventory join and its diagnostics.
 #include "compiler/lower/inventory.h"
 
+#include <fmt/format.h>
+
 #include "tests/unit/compiler/frontend_fixture.h"
 
 namespace hoody::testing {
@@ -107,6 +109,59 @@ TEST_F(InventoryTest, RepeatedContainersObjectKeepsLast) {
   ASSERT_TRUE(out.ok) << rendered(out);
   EXPECT_EQ(out.policy.realms[0].containers[0].upstream.address, "");
   EXPECT_EQ(out.policy.realms[0].containers[1].upstream.address, "::1");
+}
+
+// `id` with its last character written as a JSON `\u` escape.
+std::string escapedLast(const char* id) {
+  std::string text(id);
+  char last = text.back();
+  text.pop_back();
+  return text + fmt::format("\\u{:04x}", static_cast<unsigned>(last));
+}
+
+TEST_F(InventoryTest, EscapedRepeatedKeyKeepsLast) {
+  // Repeats are found by the decoded key, so an escaped spelling counts.
+  for (bool escaped_first : {false, true}) {
+    std::string first = escaped_first ? escapedLast(kContainerA) : kContainerA;
+    std::string second = escaped_first ? kContainerA : escapedLast(kContainerA);
+    std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                      entry(first.c_str(), "{ \"upstream\": \"127.0.0.1\" }") + ",\n" +
+                      entry(second.c_str(), "{ \"upstream\": \"127.0.0.2\" }") + "\n} }\n";
+    auto out = run(inv, false);
+    ASSERT_TRUE(out.ok) << rendered(out);
+    EXPECT_EQ(out.diagnostics.size(), 0u) << rendered(out);
+    EXPECT_EQ(out.policy.realms[0].containers[0].upstream.address, "127.0.0.2");
+  }
+}
+
+TEST_F(InventoryTest, EscapedContainersObjectReplaces) {
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\",\n\"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"127.0.0.1\" }") +
+                    "\n},\n\"c\\u006fntainers\": {\n" +
+                    entry(kContainerB, "{ \"upstream\": \"::1\" }") + "\n} }\n";
+  auto out = run(inv, false);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  EXPECT_EQ(out.policy.realms[0].containers[0].upstream.address, "");
+  EXPECT_EQ(out.policy.realms[0].containers[1].upstream.address, "::1");
+
+  // Container `a` on line 4 of the policy was only in the replaced object.
+  auto required = run(inv, true);
+  EXPECT_FALSE(required.ok);
+  EXPECT_EQ(only(required, "missing-inventory-entry").span.line, 4) << rendered(required);
+}
+
+TEST_F(InventoryTest, DeeplyNestedValueIsReported) {
+  // Printing a nested value in the message recursed once per level.
+  constexpr int kDepth = 100000;
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"127.0.0.1\", \"services\": { \"http\": " +
+                                           std::string(kDepth, '[') + std::string(kDepth, ']') +
+                                           " } }") +
+                    "\n} }\n";
+  auto out = run(inv, false);
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(only(out, "invalid-port").message,
+            "port `[...]` of service `http` instance 1 is not a port number");
 }
 
 TEST_F(InventoryTest, MissingContainerIsAnErrorOnlyWhenRequired) {
