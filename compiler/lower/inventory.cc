@@ -460,6 +460,17 @@ class Parser {
       return;
     }
 
+    for (const auto& [key, value] : entry.items()) {
+      if (key != "upstream" && key != "services" && key != "interface" && key != "addresses" &&
+          key != "seccomp_file") {
+        sink_->warning("invalid-inventory", locator_.keySpan(key, at),
+                       fmt::format("unknown key {} in the entry of container {} is ignored",
+                                   diag::quote(key), diag::quote(id_text)),
+                       "a container entry has `upstream`, `services`, `interface`, `addresses` "
+                       "and `seccomp_file`");
+      }
+    }
+
     InventoryContainer c;
     c.id = *id;
     c.span = span;

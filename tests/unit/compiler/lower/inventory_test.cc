@@ -164,6 +164,22 @@ TEST_F(InventoryTest, DeeplyNestedValueIsReported) {
             "port `[...]` of service `http` instance 1 is not a port number");
 }
 
+TEST_F(InventoryTest, UnknownEntryKeyWarns) {
+  // A misspelled `services` would otherwise leave the container without ports.
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"127.0.0.1\",\n  \"service\": { \"http\": 8080 } }") +
+                    "\n} }\n";
+  auto out = run(inv, false);
+  ASSERT_TRUE(out.ok) << rendered(out);
+  const auto& d = only(out, "invalid-inventory");
+  EXPECT_EQ(d.severity, diag::Severity::Warning);
+  EXPECT_EQ(d.message, std::string("unknown key `service` in the entry of container `") +
+                           kContainerA + "` is ignored");
+  EXPECT_EQ(d.span.line, 3);
+  EXPECT_EQ(d.span.column, 3);
+  EXPECT_TRUE(out.policy.realms[0].containers[0].upstream.ports.empty());
+}
+
 TEST_F(InventoryTest, MissingContainerIsAnErrorOnlyWhenRequired) {
   std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
                     entry(kContainerA, "{ \"upstream\": \"127.0.0.1\" }") + "\n} }\n";
