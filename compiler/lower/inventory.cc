@@ -582,16 +582,19 @@ class Parser {
       return;
     }
     if (value.is_object()) {
+      // Instance keys repeat across services, so they are searched from
+      // this service's key.
+      size_t service_at = locator_.findKey(name, base);
       for (const auto& [instance_text, port_value] : value.items()) {
         auto instance = sema::parsePort(instance_text);  // Decimal 1..65535, no leading zeros.
         if (!instance) {
-          sink_->error("invalid-inventory", locator_.keySpan(instance_text, base),
+          sink_->error("invalid-inventory", locator_.keySpan(instance_text, service_at),
                        fmt::format("instance {} of service `{}` is not a number from 1",
                                    diag::quote(instance_text), name),
                        "number instances `1`, `2`, ...");
           continue;
         }
-        addPort(c, *s, *instance, port_value, locator_.keySpan(instance_text, base));
+        addPort(c, *s, *instance, port_value, locator_.keySpan(instance_text, service_at));
       }
       return;
     }

@@ -180,6 +180,18 @@ TEST_F(InventoryTest, UnknownEntryKeyWarns) {
   EXPECT_TRUE(out.policy.realms[0].containers[0].upstream.ports.empty());
 }
 
+TEST_F(InventoryTest, InstanceErrorPointsAtItsService) {
+  std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
+                    entry(kContainerA, "{ \"upstream\": \"127.0.0.1\", \"services\": {\n"
+                                       "  \"http\": { \"1\": 8080 },\n"
+                                       "  \"files\": { \"1\": 99999 } } }") +
+                    "\n} }\n";
+  auto out = run(inv, false);
+  const auto& d = only(out, "invalid-port");
+  EXPECT_EQ(d.span.line, 4);
+  EXPECT_EQ(d.span.column, 14);
+}
+
 TEST_F(InventoryTest, MissingContainerIsAnErrorOnlyWhenRequired) {
   std::string inv = "{ \"node\": \"node-us\", \"domain\": \"example.net\", \"containers\": {\n" +
                     entry(kContainerA, "{ \"upstream\": \"127.0.0.1\" }") + "\n} }\n";
