@@ -67,15 +67,13 @@ using Clock = std::chrono::steady_clock;
 
 // One line per stage, then the total, so operators can see where a slow
 // compile spends its time and memory.
-void printStageTimes(const std::vector<driver::StageTime>& stages, Clock::time_point started) {
-  driver::StageTime total = driver::endStage("total", started);
+void printStageTimes(std::vector<driver::StageTime> stages, Clock::time_point started) {
+  stages.push_back(driver::endStage("total", started));
   std::cerr << fmt::format("hoodyc: {:<10} {:>10} {:>13}\n", "stage", "wall ms", "peak RSS MiB");
   for (const driver::StageTime& t : stages) {
     std::cerr << fmt::format("hoodyc: {:<10} {:>10.1f} {:>13.1f}\n", t.stage, t.milliseconds,
                              t.max_rss_kib / 1024.0);
   }
-  std::cerr << fmt::format("hoodyc: {:<10} {:>10.1f} {:>13.1f}\n", total.stage, total.milliseconds,
-                           total.max_rss_kib / 1024.0);
 }
 
 }  // namespace

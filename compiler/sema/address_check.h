@@ -48,6 +48,8 @@ CoveredFamilies coveredFamilies(const std::vector<ast::Word>& entries);
 /// restricts nothing, because any client can reach the proxy over that
 /// family.
 bool restrictsClientAddresses(const ast::GroupBody& body);
+/// The same, with the coverage of `body.ip` already computed.
+bool restrictsClientAddresses(const ast::GroupBody& body, const CoveredFamilies& covered);
 
 /// "every IPv4 address", "every IPv6 address" or "every address".
 std::string coveredFamiliesPhrase(const CoveredFamilies& covered);

@@ -345,6 +345,10 @@ bool restrictsClientAddresses(const ast::GroupBody& body) {
   return body.hasIp() && !coveredFamilies(body.ip).any();
 }
 
+bool restrictsClientAddresses(const ast::GroupBody& body, const CoveredFamilies& covered) {
+  return body.hasIp() && !covered.any();
+}
+
 std::string coveredFamiliesPhrase(const CoveredFamilies& covered) {
   if (covered.every_ipv4 && covered.every_ipv6) return "every address";
   return covered.every_ipv4 ? "every IPv4 address" : "every IPv6 address";

@@ -106,10 +106,8 @@ void checkBlock(Context& ctx, const BlockSite& site, ProfileLevel level, Coverag
     if (operator_grants == ir::kNoServices) continue;
     std::string services = surfacesPhrase(operator_grants);
     diag::Span at = g.entry->name.span;
-    // A restricting `ip` condition is one that covers no whole address
-    // family (see restrictsClientAddresses).
     const CoveredFamilies& families = coveredFamiliesOf(*g.body, coverage);
-    if (g.body->hasIp() && !families.any()) continue;
+    if (restrictsClientAddresses(*g.body, families)) continue;
     // Without a restricting `ip` condition: none at all, or one that covers
     // a whole address family.
     std::string covered;
